@@ -11,7 +11,7 @@ _LAZY = {
     "load_model": ("litequant.format", "read"),
     "save_model": ("litequant.format", "save"),
     "Interpreter": ("litequant.interpreter", "Interpreter"),
-    "convert": ("litequant.convert", "convert"),
+    "convert": ("litequant.conversion", "convert"),
     "analyze": ("litequant.analysis", "analyze"),
     "LitequantError": ("litequant.errors", "LitequantError"),
 }

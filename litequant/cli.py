@@ -97,7 +97,7 @@ def convert_command(subparsers):
 
 def _convert(args):
     from litequant import format as tflite_format
-    from litequant.convert import convert, summarize, summary
+    from litequant.conversion import convert, summarize, summary
     problem = _output_problem(args.model, args.output)
     if problem:
         return _fail(args.output, problem)
@@ -173,7 +173,7 @@ def check_command(subparsers):
 
 
 def _check(args):
-    from litequant.convert.check import check
+    from litequant.conversion.check import check
     violations = check(args.model)
     for violation in violations:
         print(_one_line(f"{args.model}: {violation}"))

@@ -1,4 +1,4 @@
-"""litequant.convert as a Python user meets it."""
+"""litequant.conversion as a Python user meets it."""
 import pathlib
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import pytest
 
 import litequant
 from litequant import format as tflite_format
-from litequant.convert import Summary, check, convert, summarize
+from litequant.conversion import Summary, check, convert, summarize
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODEL = ROOT / "tests" / "data" / "breast_mlp_float.tflite"
@@ -16,12 +16,12 @@ DATASET = ROOT / "calibration" / "breast_mlp_calib.npz"
 
 
 @pytest.mark.parametrize("first_import", ["import litequant",
-                                          "import litequant, litequant.convert.dataset"])
-def test_litequant_convert_is_the_function_whatever_was_imported_first(first_import):
+                                          "import litequant, litequant.conversion.dataset"])
+def test_litequant_convert_stays_the_function_whatever_was_imported_first(first_import):
     code = (f"{first_import}\n"
             f"m = litequant.convert({str(MODEL)!r}, {str(DATASET)!r}, samples=4)\n"
-            f"print(litequant.convert.summarize({str(MODEL)!r}, m).ops['FULLY_CONNECTED'],"
-            f" litequant.convert.check(m))\n")
+            "from litequant.conversion import summarize, check\n"
+            f"print(summarize({str(MODEL)!r}, m).ops['FULLY_CONNECTED'], check(m))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["3", "[]"]

@@ -11,7 +11,7 @@ import pytest
 from litequant import format as tflite_format
 from litequant import ir
 from litequant.builder import ModelBuilder
-from litequant.convert.check import check
+from litequant.conversion.check import check
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from litequant import format as tflite_format
-from litequant.convert import check, convert, qparams
+from litequant.conversion import check, convert, qparams
 from tests import oracle
 from tests.convert import production_models
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from litequant.builder import ModelBuilder
-from litequant.convert.dataset import Samples
+from litequant.conversion.dataset import Samples
 from litequant.errors import DatasetError
 
 SHAPE = (1, 3, 4)       # one model input; samples may leave out the leading 1

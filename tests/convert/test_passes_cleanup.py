@@ -9,7 +9,7 @@ import pytest
 
 from litequant import format as tflite_format
 from litequant.builder import ModelBuilder
-from litequant.convert.passes import (densify_weights, fold_fp16_dequantize, fold_shape_chains,
+from litequant.conversion.passes import (densify_weights, fold_fp16_dequantize, fold_shape_chains,
                                       prune_unused, remove_qdq_pairs)
 from tests import oracle
 from tests.convert import production_models

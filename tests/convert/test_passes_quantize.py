@@ -10,8 +10,8 @@ import pytest
 from litequant import format as tflite_format
 from litequant import ir
 from litequant.builder import ModelBuilder
-from litequant.convert import check, qparams
-from litequant.convert.passes import (calibrate, quantize_activations, quantize_weights,
+from litequant.conversion import check, qparams
+from litequant.conversion.passes import (calibrate, quantize_activations, quantize_weights,
                                       set_io_types, set_op_versions)
 from litequant.errors import DatasetError, LitequantError, UnsupportedOpError
 from tests import oracle

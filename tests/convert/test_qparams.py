@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from litequant.convert import qparams
+from litequant.conversion import qparams
 
 
 @pytest.mark.parametrize("x, rounded", [

@@ -3,7 +3,7 @@ generated `tflite` bindings (187 modules)."""
 import subprocess
 import sys
 
-UNWANTED = ("litequant.interpreter", "litequant.convert", "tflite")
+UNWANTED = ("litequant.interpreter", "litequant.conversion", "tflite")
 
 
 def loaded_after(code):
@@ -26,7 +26,7 @@ def test_analyze_command_stays_light(data_dir):
         f"with contextlib.redirect_stdout(io.StringIO()):\n    cli.main(['analyze', {str(path)!r}])")
     assert "litequant.analysis.text" in modules
     assert not modules & set(UNWANTED)
-    assert not any(m.startswith(("litequant.interpreter.", "litequant.convert.", "tflite."))
+    assert not any(m.startswith(("litequant.interpreter.", "litequant.conversion.", "tflite."))
                    for m in modules)
 
 

@@ -15,8 +15,8 @@ from typing import Optional
 import numpy as np
 
 from litequant import format as tflite_format
-from litequant.convert import rules
-from litequant.convert.passes import set_op_versions
+from litequant.conversion import rules
+from litequant.conversion.passes import set_op_versions
 
 # TFLite's own tolerance when it compares a bias scale with S_in * S_w (kernel_util.cc)
 BIAS_SCALE_RTOL = 1e-6

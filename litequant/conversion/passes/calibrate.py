@@ -13,7 +13,7 @@ memory does not grow with the number of samples. Returns the number of tensors c
 import numpy as np
 
 from litequant import ir
-from litequant.convert.observers import MinMaxObserver
+from litequant.conversion.observers import MinMaxObserver
 from litequant.errors import DatasetError
 from litequant.interpreter import Interpreter
 

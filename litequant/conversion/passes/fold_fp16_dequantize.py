@@ -14,7 +14,7 @@ int8 constants (hybrid weights, not float16).
 """
 import numpy as np
 
-from litequant.convert.passes._fold import replace_with_constants
+from litequant.conversion.passes._fold import replace_with_constants
 
 
 def run(model):

@@ -4,8 +4,8 @@ Each pass edits the ir.Model in place and returns how many rewrites it made; run
 those counts by pass name. Cleanup first (a plain float graph to calibrate), then the
 statistics, then the rewrite to int8, then tidying, then the version stamps.
 """
-from litequant.convert import rules
-from litequant.convert.passes import (calibrate, dedupe_buffers, densify_weights,
+from litequant.conversion import rules
+from litequant.conversion.passes import (calibrate, dedupe_buffers, densify_weights,
                                       fold_fp16_dequantize, fold_shape_chains, prune_unused,
                                       quantize_activations, quantize_weights, remove_qdq_pairs,
                                       set_io_types, set_op_versions)

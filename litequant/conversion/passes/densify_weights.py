@@ -12,7 +12,7 @@ left alone. Malformed sparsity is an error naming the tensor.
 """
 import numpy as np
 
-from litequant.convert.passes._fold import replace_with_constants
+from litequant.conversion.passes._fold import replace_with_constants
 from litequant.errors import ModelFormatError
 from litequant.interpreter.kernels.densify import SparsityError, densify
 

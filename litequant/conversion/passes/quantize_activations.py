@@ -27,8 +27,8 @@ Returns the number of tensors given int8 parameters.
 import numpy as np
 
 from litequant import ir
-from litequant.convert import qparams, rules
-from litequant.convert.passes.calibrate import calibrated_range
+from litequant.conversion import qparams, rules
+from litequant.conversion.passes.calibrate import calibrated_range
 from litequant.errors import LitequantError
 
 INTERFACE_SUFFIX = "_int8"

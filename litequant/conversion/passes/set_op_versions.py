@@ -14,7 +14,7 @@ Returns the number of operators whose version changed.
 import numpy as np
 
 from litequant import ir
-from litequant.convert import rules
+from litequant.conversion import rules
 
 METADATA_NAME = "min_runtime_version"
 METADATA_BYTES = 16

@@ -13,8 +13,8 @@ import numpy as np
 
 from litequant import format as tflite_format
 from litequant import ir
-from litequant.convert import pipeline, qparams
-from litequant.convert.dataset import Samples
+from litequant.conversion import pipeline, qparams
+from litequant.conversion.dataset import Samples
 from litequant.interpreter import Interpreter
 
 SAMPLES = 16            # enough for a stable SQNR, few enough to cost a fraction of calibration

@@ -3,23 +3,21 @@
     import litequant
     int8_model = litequant.convert("model_float.tflite", "calib.npz")          # an ir.Model
     litequant.save_model(int8_model, "model_int8.tflite")
-    print(litequant.convert.summarize("model_float.tflite", int8_model, "calib.npz"))
+    print(litequant.conversion.summarize("model_float.tflite", int8_model, "calib.npz"))
 
 `convert` follows pipeline.PASSES; the dataset forms are described in dataset.py and
 calibration/README.md; `summarize` measures what the conversion did (summary.py); `check`
 validates any model against schema/int8_spec.json (check.py).
 """
 import os
-import sys
-import types
 
 from litequant import format as tflite_format
 from litequant import ir
-from litequant.convert import pipeline
-from litequant.convert.check import Violation, check
-from litequant.convert.dataset import Samples
-from litequant.convert.passes.set_io_types import IO_TYPES
-from litequant.convert.summary import Summary, summarize
+from litequant.conversion import pipeline
+from litequant.conversion.check import Violation, check
+from litequant.conversion.dataset import Samples
+from litequant.conversion.passes.set_io_types import IO_TYPES
+from litequant.conversion.summary import Summary, summarize
 from litequant.errors import LitequantError
 
 __all__ = ["convert", "summarize", "check", "Summary", "Violation", "IO_TYPES"]
@@ -52,17 +50,3 @@ def convert(model, dataset, *, io="float", samples=None, progress=None):
         e.source = e.source or source
         raise
     return work
-
-
-class _CallableModule(types.ModuleType):
-    """`litequant.convert` names the function (litequant's lazy export) until something imports
-    this package, after which Python binds the same name to the module. Both must behave the
-    same: the module is callable as convert(), and the function carries summarize and check."""
-
-    def __call__(self, *args, **kwargs):
-        return convert(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-convert.summarize = summarize
-convert.check = check

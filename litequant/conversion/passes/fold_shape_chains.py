@@ -25,7 +25,7 @@ import dataclasses
 import numpy as np
 
 from litequant import ir
-from litequant.convert.passes._fold import replace_with_constants
+from litequant.conversion.passes._fold import replace_with_constants
 from litequant.errors import LitequantError
 from litequant.interpreter import kernels
 from litequant.interpreter.plan import OpContext

@@ -14,8 +14,8 @@ weight and bias tensors written.
 import numpy as np
 
 from litequant import ir
-from litequant.convert import qparams
-from litequant.convert.passes.quantize_activations import quantized_ops
+from litequant.conversion import qparams
+from litequant.conversion.passes.quantize_activations import quantized_ops
 from litequant.errors import UnsupportedOpError
 
 
