@@ -469,6 +469,24 @@ def lookup_int8(table, x):
     return np.asarray(table)[np.asarray(x, dtype=np.int16) + 128]
 
 
+INT8_IN_BYTE_ORDER = np.arange(256, dtype=np.uint8).view(np.int8)    # 0 .. 127, -128 .. -1
+
+
+def pair_table_int8(combine):
+    """Every result of an elementwise int8 function of two int8 inputs, as 65,536 entries in
+    byte order: entry 256 · byte(q1) + byte(q2) is combine(q1, q2). Exact by construction,
+    since each entry is combine itself at that pair; lookup_pairs_int8 applies the table in
+    a few byte operations where combine takes dozens of int64 ones."""
+    return np.ascontiguousarray(combine(INT8_IN_BYTE_ORDER[:, None], INT8_IN_BYTE_ORDER[None, :]),
+                                dtype=np.int8).reshape(-1)
+
+
+def lookup_pairs_int8(table, x1, x2):
+    """combine(x1, x2) for int8 arrays (numpy broadcasting), from its pair_table_int8."""
+    index = np.left_shift(np.asarray(x1).view(np.uint8), 8, dtype=np.uint16)
+    return table.take(index | np.asarray(x2).view(np.uint8))
+
+
 def logistic_int8_table(input_scale, input_zero_point, output_scale=1 / 256, output_zero_point=-128):
     """The 256-entry table that int8 LOGISTIC looks its inputs up in (BUILTIN_REF and the
     generic-optimized kernel alike): lookup_table_int8 of logistic_f32. The kernel requires
@@ -712,38 +730,45 @@ class SoftmaxParams(NamedTuple):
     input_multiplier: int
     input_left_shift: int
     diff_min: int
+    exps: np.ndarray    # exp term in Q0.31 per distance below the row maximum (0 .. 255)
+    terms: np.ndarray   # the same rescaled to Q12.19, as summed into the row total
 
 
 def softmax_params(input_scale, beta):
     """int8 SOFTMAX prepare (reference kernel): preprocess_softmax_scaling with 5 integer bits,
-    and diff_min = -calculate_input_radius(5, left_shift): differences below it contribute 0."""
+    and diff_min = -calculate_input_radius(5, left_shift): differences below it contribute 0.
+
+    An int8 difference from the row maximum takes one of 256 values, so the exp pipeline runs
+    here once per value; softmax_int8 only looks the terms up. Below diff_min both tables hold
+    0, which makes the output -128 (a zero term rounds to zero in the final scaling).
+    """
     multiplier, left_shift = preprocess_softmax_scaling(beta, input_scale, SOFTMAX_SCALED_DIFF_INTEGER_BITS)
-    return SoftmaxParams(multiplier, left_shift,
-                         -calculate_input_radius(SOFTMAX_SCALED_DIFF_INTEGER_BITS, left_shift))
+    diff_min = -calculate_input_radius(SOFTMAX_SCALED_DIFF_INTEGER_BITS, left_shift)
+    diffs = -np.arange(256, dtype=np.int64)
+    live = diffs >= diff_min
+    scaled = multiply_by_quantized_multiplier_greater_than_one(np.where(live, diffs, 0), multiplier, left_shift)
+    exps = np.where(live, _i64(exp_on_negative_values(scaled, SOFTMAX_SCALED_DIFF_INTEGER_BITS)), 0)
+    terms = _i64(rescale(exps, 0, SOFTMAX_ACCUMULATION_INTEGER_BITS))
+    return SoftmaxParams(multiplier, left_shift, diff_min, exps, terms)
 
 
 def softmax_int8(x, params):
     """int8 SOFTMAX over the last axis, as LiteRT's reference kernel (output S = 1/256, Z = -128):
 
-    d = q - max(row); where d >= diff_min, d is scaled to Q5.26 by
-    multiply_by_quantized_multiplier_greater_than_one and exp_on_negative_values gives e in Q0.31.
-    The row sum of e rescaled to Q12.19 is inverted by get_reciprocal; each output is
-    rounding_divide_by_pot(srdhm(reciprocal, e), bits_over_unit + 23) - 128, clamped; entries
-    below diff_min give -128.
+    d = max(row) - q; where -d >= diff_min, -d is scaled to Q5.26 by
+    multiply_by_quantized_multiplier_greater_than_one and exp_on_negative_values gives e in Q0.31
+    (both looked up in params, see softmax_params). The row sum of e rescaled to Q12.19 is
+    inverted by get_reciprocal; each output is
+    rounding_divide_by_pot(srdhm(reciprocal, e), bits_over_unit + 23) - 128, clamped.
     """
-    x = _i64(x)
-    diff = x - x.max(axis=-1, keepdims=True)
-    live = diff >= params.diff_min
-    scaled = multiply_by_quantized_multiplier_greater_than_one(
-        np.where(live, diff, 0), params.input_multiplier, params.input_left_shift)
-    exps = exp_on_negative_values(scaled, SOFTMAX_SCALED_DIFF_INTEGER_BITS)
-    terms = np.where(live, _i64(rescale(exps, 0, SOFTMAX_ACCUMULATION_INTEGER_BITS)), 0)
-    sum_of_exps = wrap_int32(terms.sum(axis=-1, keepdims=True))
+    x = np.asarray(x, dtype=np.int16)
+    distance = x.max(axis=-1, keepdims=True) - x
+    sum_of_exps = wrap_int32(params.terms[distance].sum(axis=-1, keepdims=True))
     reciprocal, bits_over_unit = get_reciprocal(sum_of_exps, SOFTMAX_ACCUMULATION_INTEGER_BITS)
     exponent = _i64(bits_over_unit) + 31 - 8
-    unsaturated = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(reciprocal, exps), exponent)
-    out = np.clip(_i64(unsaturated) + INT8_MIN, INT8_MIN, INT8_MAX)
-    return np.where(live, out, INT8_MIN).astype(np.int8)
+    unsaturated = rounding_divide_by_pot(
+        saturating_rounding_doubling_high_mul(reciprocal, params.exps[distance]), exponent)
+    return np.clip(_i64(unsaturated) + INT8_MIN, INT8_MIN, INT8_MAX).astype(np.int8)
 
 
 class HardSwishParams(NamedTuple):

@@ -530,6 +530,25 @@ def test_mul_matches_reference_and_commutes(s1, z1, s2, z2, so, zo):
     assert np.array_equal(fp.mul_int8(x2, x1, z2, z1, m2, s2_, zo), got)
 
 
+@settings(max_examples=30)
+@given(scales, int8s, scales, int8s, scales, int8s, st.sampled_from(["ADD", "SUB", "MUL"]),
+       st.sampled_from([((3, 1, 4), (1, 5, 4)), ((2, 6), ()), ((), (7,)), ((4, 4), (4, 4))]))
+def test_pair_table_lookup_equals_the_computed_path(s1, z1, s2, z2, so, zo, op, shapes):
+    if op == "MUL":
+        m, s = fp.mul_multiplier(s1, s2, so)
+        combine = lambda a, b: fp.mul_int8(a, b, z1, z2, m, s, zo, -100, 90)   # noqa: E731
+    else:
+        p = fp.add_params(s1, z1, s2, z2, so, zo, subtract=op == "SUB")
+        combine = lambda a, b: fp.add_int8(a, b, p)                             # noqa: E731
+    table = fp.pair_table_int8(combine)
+    rng = np.random.default_rng([z1 + 128, z2 + 128])
+    x1, x2 = (rng.integers(-128, 128, shape).astype(np.int8) for shape in shapes)
+    assert np.array_equal(fp.lookup_pairs_int8(table, x1, x2), combine(x1, x2))
+    every = fp.INT8_VALUES
+    assert np.array_equal(fp.lookup_pairs_int8(table, every[:, None], every[None, :]),
+                          combine(every[:, None], every[None, :]))
+
+
 @settings(max_examples=40)
 @given(st.lists(st.lists(int8s, min_size=5, max_size=5), min_size=1, max_size=4),
        scales, st.floats(0.1, 4.0), st.integers(-20, 20))

@@ -5,6 +5,8 @@ float32: out = clamp(a op b, lo, hi), lo/hi from the fused activation (finite, a
 int8:    ADD/SUB bring both inputs to a common scale 2*max(S1, S2) / 2^20 before adding
          (fixedpoint.add_params / add_int8); MUL scales (q1 - Z1)(q2 - Z2) by S1*S2/S_out
          (fixedpoint.mul_multiplier / mul_int8). The activation becomes a clamp on the output grid.
+         Either result depends only on the pair (q1, q2), so prepare tabulates all 65,536 pairs
+         once (fixedpoint.pair_table_int8) and a run is a table lookup.
 """
 import numpy as np
 
@@ -29,9 +31,12 @@ def prepare(ctx):
     (s1, z1), (s2, z2), (s_out, z_out) = (_common.scale_and_zero_point(t) for t in (a, b, out))
     if ctx.op.opcode == "MUL":
         multiplier, shift = fixedpoint.mul_multiplier(s1, s2, s_out)
-        return lambda x1, x2: fixedpoint.mul_int8(x1, x2, z1, z2, multiplier, shift, z_out, lo, hi)
-    params = _add_params(ctx, s1, z1, s2, z2, s_out, z_out)
-    return lambda x1, x2: fixedpoint.add_int8(x1, x2, params, lo, hi)
+        table = fixedpoint.pair_table_int8(
+            lambda q1, q2: fixedpoint.mul_int8(q1, q2, z1, z2, multiplier, shift, z_out, lo, hi))
+    else:
+        params = _add_params(ctx, s1, z1, s2, z2, s_out, z_out)
+        table = fixedpoint.pair_table_int8(lambda q1, q2: fixedpoint.add_int8(q1, q2, params, lo, hi))
+    return lambda x1, x2: fixedpoint.lookup_pairs_int8(table, x1, x2)
 
 
 def _add_params(ctx, s1, z1, s2, z2, s_out, z_out):
