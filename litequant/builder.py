@@ -85,8 +85,14 @@ class ModelBuilder:
 
     @staticmethod
     def _version(opcode, first_input):
-        versions = spec.op(opcode)["versions"] if opcode in spec.load("ops")["ops"] else {}
+        """The version TensorFlow writes for this op on its first input's dtype: int8 from the
+        converter's spec, everything else from ops.json."""
         dtype = first_input.dtype if first_input is not None else "float32"
+        if dtype == "int8":
+            int8 = spec.load("int8_spec")
+            rule = int8["ops"].get(opcode) or int8["interface_ops"].get(opcode) or {}
+            return rule.get("version", 1)
+        versions = spec.op(opcode)["versions"] if opcode in spec.load("ops")["ops"] else {}
         return versions.get(dtype, 1)
 
     def build(self, signature_key="serving_default"):
