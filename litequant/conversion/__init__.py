@@ -1,9 +1,10 @@
 """Full-integer post-training quantization of float .tflite models.
 
     import litequant
+    from litequant.conversion import summarize
     int8_model = litequant.convert("model_float.tflite", "calib.npz")          # an ir.Model
     litequant.save_model(int8_model, "model_int8.tflite")
-    print(litequant.conversion.summarize("model_float.tflite", int8_model, "calib.npz"))
+    print(summarize("model_float.tflite", int8_model, "calib.npz"))
 
 `convert` follows pipeline.PASSES; the dataset forms are described in dataset.py and
 calibration/README.md; `summarize` measures what the conversion did (summary.py); `check`
