@@ -55,7 +55,8 @@ def save(model, path, **kwargs):
 
 def write_atomically(path, data):
     """A temporary file beside `path`, renamed over it when complete: readers never see half a
-    file, and a failed write leaves whatever was at `path` untouched."""
+    file, and a failed write leaves whatever was at `path` untouched. The file gets the mode
+    open() would give a new file (0o666 less the umask), not mkstemp's private 0o600."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".litequant-", dir=directory)
@@ -63,6 +64,7 @@ def write_atomically(path, data):
         raise LitequantError(f"cannot write: {e.strerror}", source=path) from None
     try:
         with os.fdopen(fd, "wb") as f:
+            os.chmod(tmp, 0o666 & ~_umask())
             f.write(data)
         os.replace(tmp, path)
     except OSError as e:
@@ -71,6 +73,14 @@ def write_atomically(path, data):
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _umask():
+    """The process umask. It can only be read by setting it, so it is set back at once; another
+    thread creating a file in between would get umask 0, which a CLI and a save call can accept."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _aligned(n):

@@ -1,0 +1,32 @@
+"""Saving to disk: the file gets the permissions any new file would get under the umask."""
+import os
+import stat
+
+import pytest
+
+import litequant
+from litequant.interpreter import files
+
+
+@pytest.fixture(params=[0o022, 0o027], ids=oct)
+def umask(request):
+    previous = os.umask(request.param)
+    yield request.param
+    os.umask(previous)
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_saved_model_has_the_mode_of_a_new_file(data_dir, tmp_path, umask):
+    path = tmp_path / "model.tflite"
+    litequant.save_model(litequant.load_model(data_dir / "breast_mlp_float.tflite"), path)
+    assert mode(path) == 0o666 & ~umask
+
+
+def test_saved_outputs_have_the_mode_of_a_new_file(tmp_path, umask):
+    path = tmp_path / "out.npz"
+    files.save_outputs(path, {})
+    assert mode(path) == 0o666 & ~umask
+    assert os.umask(umask) == umask      # the umask read along the way was set back
