@@ -11,35 +11,25 @@ under 2 s and under 300 MB for the conversion.
 """
 import argparse
 import pathlib
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
+
+import peak_rss
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODEL = ROOT / "tests" / "data" / "mobilenet_v2_035_96_float.tflite"
 DATASET = ROOT / "calibration" / "mobilenet_v2_035_96_calib.npz"
 TARGET_SECONDS, TARGET_MB = 2.0, 300
 
-# A wrapper process runs the measured command as its only child, so RUSAGE_CHILDREN's peak RSS
-# belongs to that command alone (the figure is a maximum over all children ever waited for).
-MEASURE = """
-import resource, subprocess, sys, time
-start = time.perf_counter()
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-seconds = time.perf_counter() - start
-print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-"""
-
 
 def measure(command, runs):
     """(best wall-clock seconds, peak RSS in MB of that run) over `runs` runs of `command`."""
     results = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", MEASURE, *map(str, command)],
-                             capture_output=True, text=True, check=True).stdout.split()
-        results.append((float(out[0]), int(out[1]) / 1024))
+        seconds, kib, _ = peak_rss.measure(command)
+        results.append((seconds, kib / 1024))
     return min(results)
 
 

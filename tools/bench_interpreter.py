@@ -10,11 +10,12 @@ its peak memory beside a process that only imports numpy.
 import argparse
 import pathlib
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+import peak_rss
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data"
 MODELS = ("breast_mlp", "digits_cnn", "residual_mix", "mobilenet_v2_035_96")
@@ -66,13 +67,13 @@ def time_tflite_micro(path, runs):
 
 
 COLD_START = """
-import time, resource
+import time
 t0 = time.perf_counter()
 import numpy as np
 t1 = time.perf_counter()
 {body}
 t2 = time.perf_counter()
-print(t1 - t0, t2 - t1, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(t1 - t0, t2 - t1)
 """
 
 LITEQUANT_FIRST_INVOKE = """
@@ -87,11 +88,12 @@ it.invoke()
 
 def cold_start(path):
     """(seconds to import numpy, seconds for litequant import+load+first invoke, peak KiB of
-    that process, peak KiB of a process that only imports numpy): best of three runs."""
+    that process, peak KiB of a process that only imports numpy): best of three runs. Each
+    process runs under peak_rss's wrapper, as this one has loaded LiteRT and tflite-micro."""
     def run(body):
-        out = subprocess.run([sys.executable, "-c", COLD_START.format(body=body)],
-                             capture_output=True, text=True, check=True).stdout.split()
-        return float(out[0]), float(out[1]), int(out[2])
+        _, kib, out = peak_rss.measure([sys.executable, "-c", COLD_START.format(body=body)])
+        numpy_s, body_s = out.split()
+        return float(numpy_s), float(body_s), kib
     runs = [run(LITEQUANT_FIRST_INVOKE.format(path=str(path))) for _ in range(3)]
     anchor = min(run("pass")[2] for _ in range(3))
     best = min(runs, key=lambda r: r[1])
