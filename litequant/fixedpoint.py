@@ -552,11 +552,10 @@ def requantizer(multiplier, shift, bias, output_zero_point, act_min, act_max, ac
         RDBPOT:  y = floor((h + 2^(r-1) - [h < 0]) / 2^r)                       (r >= 1)
                    = floor((p + 2^30 + 2^(30+r) - 2^31 · [p + 2^30 < 0]) / 2^(31+r))
     because floor((floor(u) + k) / n) = floor((u + k) / n) for integers k and n > 0, and
-    h < 0 exactly when p + 2^30 < 0. Z_out enters as Z_out · 2^(31+r). Every term stays below
-    2^63 (|p| < 2^62, |Z_out| · 2^(31+r) <= 2^61), so int64 holds it all. The [h < 0] term
-    only moves results that are <= 0 before Z_out, and act_min >= Z_out (RELU, RELU6) sends
-    all of those to act_min anyway, so it is skipped then. Otherwise the returned function is
-    plain `requantize`.
+    h < 0 exactly when p + 2^30 < 0. The [h < 0] term only moves results that are <= 0 before
+    Z_out, and act_min >= Z_out (RELU, RELU6) sends all of those to act_min anyway, so it is
+    skipped then. The division runs in float64 where that is exact (_float64_division), else
+    in int64 (_int64_division); beyond those bounds the returned function is plain `requantize`.
     """
     multiplier, shift = _i64(multiplier), _i64(shift)
     bias = np.zeros_like(multiplier) if bias is None else _i64(bias)
@@ -566,6 +565,63 @@ def requantizer(multiplier, shift, bias, output_zero_point, act_min, act_max, ac
             or abs(int(output_zero_point)) > 128):
         return lambda acc: requantize(acc, bias, multiplier, shift, output_zero_point,
                                       act_min, act_max)
+    has_ties = bool(np.any(right > 0)) and int(act_min) < int(output_zero_point)
+    division = (_float64_division(multiplier << left, right, bias, output_zero_point, act_min,
+                                  act_max, acc_bound, has_ties)
+                or _int64_division(multiplier << left, right, bias, output_zero_point, act_min,
+                                   act_max, reach, has_ties))
+    return _by_blocks(*division, channels=multiplier.size)
+
+
+def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min, act_max,
+                      acc_bound, has_ties):
+    """requantizer's division in float64, or None where it might round.
+
+    Per channel, with S = 31 + r and Mw = M · 2^left, the result minus act_min is
+        floor((acc · Mw + C - tie · [p + 2^30 < 0]) / 2^S),   tie = 2^31 · [r > 0],
+        C = bias · Mw + 2^30 + 2^(30+r) · [r > 0] - (act_min - Z_out) · 2^S,
+    and [p + 2^30 < 0] is [acc · Mw + C < T] with T = C - bias · Mw - 2^30. All of these are
+    integers; when |acc| · Mw + |C| + 2^31 and |T| stay below 2^53 for every |acc| <= acc_bound,
+    each is a float64 and so is every sum formed, and scaling by the power of two 2^-S changes
+    no digit. So v = acc · (Mw · 2^-S) + C · 2^-S is exact, the clamp to [0, act_max - act_min]
+    commutes with floor (integer bounds), and the cast of a value >= 0 to uint8 is its floor.
+    Adding act_min in int8 wraps the byte back into [act_min, act_max].
+    """
+    total_shift = 31 + right
+    low = int(act_min) - int(output_zero_point)
+    tie = np.where(right > 0, 1 << 31, 0)
+    rounding = (1 << 30) + (np.where(right > 0, 1 << 30, 0) << right)
+    constant = [int(b) * int(m) + int(r) - low * (1 << int(s))
+                for b, m, r, s in zip(bias, scaled_multiplier, rounding, total_shift)]
+    threshold = [c - int(b) * int(m) - (1 << 30)
+                 for c, b, m in zip(constant, bias, scaled_multiplier)]
+    largest = [int(acc_bound_c) * int(m) + abs(c) + (1 << 31)
+               for acc_bound_c, m, c in zip(np.broadcast_to(acc_bound, bias.shape),
+                                            scaled_multiplier, constant)]
+    if max(largest + [abs(t) for t in threshold]) >= 1 << 53:
+        return None
+    unit = np.exp2(-total_shift.astype(np.float64))
+    per_channel = (scaled_multiplier * unit, np.array(constant, np.float64) * unit,
+                   np.array(threshold, np.float64) * unit, tie * unit)
+    span, act_min = float(int(act_max) - int(act_min)), np.int8(act_min)
+
+    def floor_division(acc, out, constants):
+        scale, offset, below, tie_step = constants
+        v = np.multiply(acc, scale, dtype=np.float64)
+        v += offset
+        if has_ties:
+            np.subtract(v, tie_step, out=v, where=v < below)
+        np.maximum(v, 0.0, out=v)
+        floors = out.view(np.uint8)
+        np.minimum(v, span, out=floors, casting="unsafe")
+        np.add(out, act_min, out=out)
+    return floor_division, per_channel
+
+
+def _int64_division(scaled_multiplier, right, bias, output_zero_point, act_min, act_max, reach,
+                    has_ties):
+    """requantizer's division in int64: every term stays below 2^63 (|p| < 2^62,
+    |Z_out| · 2^(31+r) <= 2^61); Z_out enters as Z_out · 2^(31+r)."""
     # One shift for all channels when the bound leaves room: numerator and divisor of channel c
     # both scaled by 2^(r_max - r_c), which leaves the floor unchanged.
     widen = right.max() - right
@@ -573,17 +629,32 @@ def requantizer(multiplier, shift, bias, output_zero_point, act_min, act_max, ac
         total_shift = 31 + int(right.max())
     else:
         widen, total_shift = np.zeros_like(right), 31 + right
-    scaled_multiplier = (multiplier << left) << widen
+    scaled_multiplier = scaled_multiplier << widen
     tie_shift = np.where(right > 0, 1 << 31, 0) << widen      # the -2^31 · [p + 2^30 < 0] term
     negative_below = (-(1 << 30) << widen) - bias * scaled_multiplier
     rounding = ((1 << 30) + (np.where(right > 0, 1 << 30, 0) << right)) << widen   # 2^30 + 2^(30+r)
     offset = (bias * scaled_multiplier + rounding
               + (int(output_zero_point) << np.asarray(total_shift)))
-    has_ties = bool(np.any(right > 0)) and int(act_min) < int(output_zero_point)
-    channels = multiplier.size
     per_channel = (scaled_multiplier, offset, negative_below, tie_shift, total_shift)
-    # Several pixels' channels side by side along each row (a divisor of the pixel count, at
-    # most enough for _REQUANTIZE_ROW values), so few channels still give long inner loops.
+
+    def floor_division(acc, out, constants):
+        scaled_multiplier, offset, negative_below, tie_shift, total_shift = constants
+        p = np.multiply(acc, scaled_multiplier, dtype=np.int64, casting="unsafe")
+        negative = p < negative_below if has_ties else None
+        p += offset
+        if has_ties:
+            p -= negative * tie_shift
+        p >>= total_shift
+        np.maximum(p, int(act_min), out=p)
+        np.minimum(p, int(act_max), out=out, casting="unsafe")
+    return floor_division, per_channel
+
+
+def _by_blocks(floor_division, per_channel, channels):
+    """fn(acc) -> int8 running floor_division(acc_block, out_block, constants) over cache-sized
+    blocks. Several pixels' channels sit side by side along each row (a divisor of the pixel
+    count, at most enough for _REQUANTIZE_ROW values), so few channels still give long inner
+    loops; the per-channel constants are tiled to match, once per pixel count."""
     ideal_repeat = max(1, -(-_REQUANTIZE_ROW // max(channels, 1)))
     tiled = {}
 
@@ -594,26 +665,15 @@ def requantizer(multiplier, shift, bias, output_zero_point, act_min, act_max, ac
                 c if np.isscalar(c) else np.tile(c, repeat) for c in per_channel))
         return tiled[pixels]
 
-    def requantize_rows(acc, out, constants):
-        scaled_multiplier, offset, negative_below, tie_shift, total_shift = constants
-        step = max(1, _REQUANTIZE_BLOCK // acc.shape[1])
-        for start in range(0, acc.shape[0], step):      # blocks small enough to stay in cache
-            p = np.multiply(acc[start:start + step], scaled_multiplier, dtype=np.int64,
-                            casting="unsafe")
-            negative = p < negative_below if has_ties else None
-            p += offset
-            if has_ties:
-                p -= negative * tie_shift
-            p >>= total_shift
-            np.maximum(p, int(act_min), out=p)
-            np.minimum(p, int(act_max), out=out[start:start + step], casting="unsafe")
-
     def requantize_prepared(acc):
         acc = np.asarray(acc)
         out = np.empty(acc.shape, np.int8)
         if acc.size:
             width, constants = constants_for(acc.size // channels)
-            requantize_rows(acc.reshape(-1, width), out.reshape(-1, width), constants)
+            rows, out_rows = acc.reshape(-1, width), out.reshape(-1, width)
+            step = max(1, _REQUANTIZE_BLOCK // width)
+            for start in range(0, rows.shape[0], step):
+                floor_division(rows[start:start + step], out_rows[start:start + step], constants)
         return out
     return requantize_prepared
 
