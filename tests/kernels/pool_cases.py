@@ -2,7 +2,6 @@
 NHWC inputs with distinct extents and batch 1..3, filters and strides 1..5 / 1..3 per axis
 (filters larger than strides, smaller, and larger than the input under SAME), both paddings,
 every fused activation, int8 with a drawn (S, Z) that the output shares."""
-import numpy as np
 from hypothesis import strategies as st
 
 from litequant.builder import ModelBuilder

@@ -19,7 +19,6 @@ def sparsify(dense, traversal_order, formats, block_map=(), block_sizes=(), vect
     """(stored values, sparsity dict) for `dense`: levels are the (blocked) dimensions then the
     block dimensions, visited in traversal_order; a SPARSE_CSR level keeps the entries whose
     subtree holds a non-zero."""
-    rank = dense.ndim
     split_shape, level_axes, block_axes = [], [], {}
     for dim, size in enumerate(dense.shape):
         level_axes.append(len(split_shape))

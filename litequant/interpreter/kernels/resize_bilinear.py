@@ -19,7 +19,7 @@ zero. No requantization happens, so the output must carry the input's (S, Z).
 import numpy as np
 
 from litequant import fixedpoint
-from litequant.interpreter.kernels import _common
+from litequant.interpreter.kernels import _resize
 
 OP = "RESIZE_BILINEAR"
 
@@ -27,23 +27,14 @@ FRACTION_BITS = 10          # the integer kernel's positions are in units of 1/1
 
 
 def prepare(ctx):
-    x, size, out = ctx.inputs[0], ctx.inputs[1], ctx.outputs[0]
-    dtype = _common.require_dtypes(ctx, ("float32", "int8"), "in0", "out0")
-    _common.require_same_quantization(ctx, x, out)
-    ctx.require(len(x.shape) == 4, f"input rank is {len(x.shape)}, not 4")
-    ctx.require(size.dtype == "int32" and tuple(size.shape) == (2,),
-                f"size is {size.dtype} {list(size.shape)}, not int32 [2]")
-    align_corners = bool(ctx.options.get("align_corners", False))
-    half_pixel_centers = bool(ctx.options.get("half_pixel_centers", False))
+    dtype, align_corners, half_pixel_centers = _resize.check(ctx, ("float32", "int8"))
     ctx.require(not (align_corners and half_pixel_centers),
                 "align_corners and half_pixel_centers cannot both be set")
     axis_weights = _float_axis if dtype == "float32" else _integer_axis
     blend = _blend_float if dtype == "float32" else _blend_int8
 
     def resize(data, new_size):
-        out_h, out_w = (int(v) for v in new_size)
-        if out_h <= 0 or out_w <= 0:
-            raise ctx.fail(f"output size {[out_h, out_w]} is not positive")
+        out_h, out_w = _resize.output_size(ctx, new_size)
         rows = axis_weights(data.shape[1], out_h, align_corners, half_pixel_centers)
         cols = axis_weights(data.shape[2], out_w, align_corners, half_pixel_centers)
         return blend(data, rows, cols)
@@ -53,10 +44,7 @@ def prepare(ctx):
 def _float_axis(in_size, out_size, align_corners, half_pixel_centers):
     """(lo, hi, weight of lo, weight of hi) along one axis, in float32 as the reference."""
     f32 = np.float32
-    if align_corners and out_size > 1:
-        scale = f32(in_size - 1) / f32(out_size - 1)
-    else:
-        scale = f32(in_size) / f32(out_size)
+    scale = _resize.float_scale(in_size, out_size, align_corners)
     index = np.arange(out_size, dtype=f32)
     position = (index + f32(0.5)) * scale - f32(0.5) if half_pixel_centers else index * scale
     lo = np.maximum(np.floor(position).astype(np.int64), 0)

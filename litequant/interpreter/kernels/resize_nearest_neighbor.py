@@ -11,7 +11,7 @@ int8 keeps the input's (S, Z).
 """
 import numpy as np
 
-from litequant.interpreter.kernels import _common
+from litequant.interpreter.kernels import _common, _resize
 
 OP = "RESIZE_NEAREST_NEIGHBOR"
 
@@ -19,19 +19,10 @@ DTYPES = ("float32", "int8", "int32")
 
 
 def prepare(ctx):
-    x, size, out = ctx.inputs[0], ctx.inputs[1], ctx.outputs[0]
-    _common.require_dtypes(ctx, DTYPES, "in0", "out0")
-    _common.require_same_quantization(ctx, x, out)
-    ctx.require(len(x.shape) == 4, f"input rank is {len(x.shape)}, not 4")
-    ctx.require(size.dtype == "int32" and tuple(size.shape) == (2,),
-                f"size is {size.dtype} {list(size.shape)}, not int32 [2]")
-    align_corners = bool(ctx.options.get("align_corners", False))
-    half_pixel_centers = bool(ctx.options.get("half_pixel_centers", False))
+    _, align_corners, half_pixel_centers = _resize.check(ctx, DTYPES)
 
     def resize(data, new_size):
-        out_h, out_w = (int(v) for v in new_size)
-        if out_h <= 0 or out_w <= 0:
-            raise ctx.fail(f"output size {[out_h, out_w]} is not positive")
+        out_h, out_w = _resize.output_size(ctx, new_size)
         rows = nearest_sources(data.shape[1], out_h, align_corners, half_pixel_centers)
         cols = nearest_sources(data.shape[2], out_w, align_corners, half_pixel_centers)
         return data[:, rows][:, :, cols]
@@ -41,10 +32,7 @@ def prepare(ctx):
 def nearest_sources(in_size, out_size, align_corners, half_pixel_centers):
     """The input index each output index copies along one axis (int array of out_size)."""
     f32 = np.float32
-    if align_corners and out_size > 1:
-        scale = f32(in_size - 1) / f32(out_size - 1)
-    else:
-        scale = f32(in_size) / f32(out_size)
+    scale = _resize.float_scale(in_size, out_size, align_corners)
     offset = f32(0.5) if half_pixel_centers else f32(0.0)
     position = (np.arange(out_size, dtype=f32) + offset) * scale
     if align_corners:
