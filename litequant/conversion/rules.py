@@ -98,11 +98,35 @@ def is_float_op(model, graph, op):
     return any(graph.tensors[t].dtype == FLOAT for t in op.inputs + op.outputs if t >= 0)
 
 
+_QUANTIZED_TYPES = ("int8", "uint8", "int16")
+
+
+def _quantized_tensor(model, graph):
+    """(op index, op, tensor) for the first quantized tensor that shows the model is already
+    quantized, or None: a constant of a quantized type (weights), or one an op other than
+    QUANTIZE/DEQUANTIZE reads or writes (integer compute). Those two ops alone, converting at
+    the interface, are not a sign: a float model may take uint8 through DEQUANTIZE."""
+    for index, op in enumerate(graph.operators):
+        interface = op.opcode in ("QUANTIZE", "DEQUANTIZE")
+        for t in op.inputs + op.outputs:
+            tensor = graph.tensors[t] if t >= 0 else None
+            if tensor is not None and tensor.dtype in _QUANTIZED_TYPES and (
+                    not interface or model.tensor_data(tensor) is not None):
+                return index, op, tensor
+    return None
+
+
 def require_supported(model, source=None):
     """Raise UnsupportedOpError naming every float op type without an int8 rule, with counts,
     or the first op whose weights or bias are not constants (int8 needs them fixed); a
-    LitequantError if there is no float op at all (nothing to quantize)."""
+    LitequantError if the model is already quantized (int8 ops or weights, whatever float ops
+    remain at its interface) or has no float op at all (nothing to quantize)."""
     graph = model.subgraphs[0]
+    found = _quantized_tensor(model, graph)
+    if found is not None:
+        index, op, tensor = found
+        raise LitequantError(f"op {index} ({op.opcode}) has {tensor.dtype} tensor "
+                             f"{tensor.name!r}: is the model already quantized?", source=source)
     if not any(is_float_op(model, graph, op) for op in graph.operators):
         raise LitequantError("no float32 operator to quantize (is the model already quantized?)",
                              source=source)

@@ -124,10 +124,17 @@ class TestBadInput:
         fails(convert(model=model, output=out), model, "no int8 quantization for COS (1), EXP (2)")
         assert not out.exists()
 
-    def test_model_that_is_already_int8(self, tmp_path):
-        model = ROOT / "tests" / "data" / "breast_mlp_tf_int8io.tflite"
-        fails(convert(model=model, output=tmp_path / "out.tflite"), model,
-              "no float32 operator to quantize")
+    @pytest.mark.parametrize("name, first_op", [("breast_mlp_tf_int8io", "FULLY_CONNECTED"),
+                                                 ("digits_cnn_tf_int8io", "CONV_2D"),
+                                                 ("digits_cnn_tf_int8", "CONV_2D")])
+    def test_model_that_is_already_int8(self, tmp_path, name, first_op):
+        """With an int8 or a float interface: the QUANTIZE/DEQUANTIZE at a float interface
+        are not named as ops without an int8 rule."""
+        model = ROOT / "tests" / "data" / f"{name}.tflite"
+        dataset = ROOT / "calibration" / f"{name.split('_tf_')[0]}_calib.npz"
+        done = convert(model=model, dataset=dataset, output=tmp_path / "out.tflite")
+        fails(done, model, f"({first_op}) has int8 tensor ")
+        assert done.stderr.rstrip().endswith("is the model already quantized?")
 
     def test_missing_model(self, tmp_path):
         missing = tmp_path / "missing.tflite"

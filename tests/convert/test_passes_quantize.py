@@ -192,6 +192,21 @@ class TestQuantizeActivations:
         with pytest.raises(UnsupportedOpError, match=r"^no int8 quantization for COS \(1\), EXP \(2\)$"):
             quantize_activations.run(b.build())
 
+    def test_int8_weights_mean_the_model_is_already_quantized(self):
+        b = ModelBuilder()
+        x = b.input((1, 4), name="x")
+        b.output(b.fully_connected(x, np.ones((2, 4), np.int8), weight_quant=(0.1, 0)))
+        with pytest.raises(LitequantError, match=r"^op 0 \(FULLY_CONNECTED\) has int8 tensor "
+                                                 r"'t1': is the model already quantized\?$"):
+            quantize_activations.run(b.build())
+
+    def test_uint8_input_behind_dequantize_is_only_unsupported(self):
+        b = ModelBuilder()
+        x = b.input((1, 4), dtype="uint8", quant=(0.1, 128), name="x")
+        b.output(b.unary("RELU", b.unary("DEQUANTIZE", x, out_dtype="float32")))
+        with pytest.raises(UnsupportedOpError, match=r"^no int8 quantization for DEQUANTIZE \(1\)$"):
+            quantize_activations.run(b.build())
+
     def test_integer_only_ops_are_left_alone(self):
         b = ModelBuilder()
         x = b.input((1, 4), name="x")
