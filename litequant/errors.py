@@ -22,10 +22,6 @@ class DatasetError(LitequantError):
     """A representative dataset or input file does not fit the model."""
 
 
-class SpecViolation(LitequantError):
-    """A quantized model breaks a rule of the int8 quantization spec."""
-
-
 class TensorError(LitequantError, ValueError):
     """A value given to the interpreter does not fit the tensor (dtype, shape, index)."""
 
