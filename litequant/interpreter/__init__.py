@@ -125,18 +125,21 @@ class Interpreter:
         self._values = self._execute(inputs, release=False)
 
     def get_tensor(self, tensor_index):
+        return np.array(self._current(tensor_index))
+
+    def tensor(self, tensor_index):
+        """A function returning the current value without a copy (as tf.lite offers)."""
+        self._tensor(tensor_index)
+        return lambda: self._current(tensor_index)
+
+    def _current(self, tensor_index):
         tensor = self._tensor(tensor_index)
         values = self._values if self._values is not None else self._constants
         value = values[tensor_index]
         if value is None:
             raise StateError(f"tensor {tensor_index} ({tensor.name}) has no value: "
                              "set it or call invoke() first")
-        return np.array(value)
-
-    def tensor(self, tensor_index):
-        """A function returning the current value without a copy (as tf.lite offers)."""
-        self._tensor(tensor_index)
-        return lambda: self._values[tensor_index]
+        return value
 
     def run(self, inputs, observe=None):
         """One pass that leaves the interpreter's own tensors alone.

@@ -156,6 +156,20 @@ def test_invoke_before_allocate_tensors_is_a_state_error(model):
         litert(model).invoke()
 
 
+def test_tensor_function_before_a_value_is_a_state_error(model):
+    it = Interpreter(model_content=model)
+    index = it.get_input_details()[0]["index"]
+    current = it.tensor(index)
+    with pytest.raises(StateError, match=rf"tensor {index} \(.*\) has no value"):
+        current()
+    it.allocate_tensors()
+    with pytest.raises(StateError, match=rf"tensor {index} \(.*\) has no value"):
+        current()
+    x = random_inputs(it.get_input_details()[:1])[0]
+    it.set_tensor(index, x)
+    np.testing.assert_array_equal(current(), x)
+
+
 def test_signature_list_and_runner_match_tf_lite(model):
     mine, theirs = Interpreter(model_content=model), litert(model)
     assert mine.get_signature_list() == theirs.get_signature_list()
