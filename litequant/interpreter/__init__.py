@@ -144,18 +144,19 @@ class Interpreter:
     def run(self, inputs, observe=None):
         """One pass that leaves the interpreter's own tensors alone.
 
-        inputs: arrays in model-input order, or a dict keyed by input tensor name.
+        inputs: arrays in model-input order, or a dict keyed by input tensor name or by
+        signature input name.
         observe: called as observe(tensor_index, array) for every tensor an op writes, as soon
         as it is written; intermediates are dropped after their last reader, so memory holds
         only live activations. Returns the model outputs, in order.
         """
         if isinstance(inputs, dict):
-            by_name = {self._graph.tensors[i].name: i for i in self._graph.inputs}
-            unknown = set(inputs) - set(by_name)
-            if unknown:
-                raise TensorError(f"unknown input name(s) {sorted(unknown)}; "
-                                  f"inputs are {sorted(by_name)}")
-            inputs = [inputs[self._graph.tensors[i].name] for i in self._graph.inputs]
+            keys = self._input_keys(inputs)
+            if None in keys or set(inputs) - set(keys):
+                expected = [name if alias is None else f"{name} or {alias}"
+                            for name, alias in self._input_names()]
+                raise TensorError(f"inputs {sorted(inputs)} given; expected {expected}")
+            inputs = [inputs[key] for key in keys]
         if len(inputs) != len(self._graph.inputs):
             raise TensorError(f"{len(inputs)} inputs given, model has {len(self._graph.inputs)}")
         values = self._execute(inputs, release=True, observe=observe)
@@ -179,6 +180,18 @@ class Interpreter:
                 for t in step.release:
                     values[t] = None
         return values
+
+    def _input_names(self):
+        """(tensor name, signature input name or None) of each model input, in order."""
+        aliases = {t: name for s in self._model.signature_defs if s.subgraph_index == 0
+                   for name, t in s.inputs.items()}
+        return [(self._graph.tensors[i].name, aliases.get(i)) for i in self._graph.inputs]
+
+    def _input_keys(self, keys):
+        """For each model input in order, which of `keys` names it: its tensor name, else its
+        signature input name, else None. `litequant run` reads input files the same way."""
+        return [name if name in keys else alias if alias in keys else None
+                for name, alias in self._input_names()]
 
     # signatures -------------------------------------------------------------------------
     def get_signature_list(self):

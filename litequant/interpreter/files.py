@@ -20,11 +20,9 @@ def read_inputs(path, interpreter):
     arrays = _load(path)
     if len(arrays) == 1 and len(details) == 1:
         return [_fit(path, details[0], next(iter(arrays.values())))]
-    aliases = _signature_aliases(interpreter)
     found = []
-    for d in details:
-        key = d["name"] if d["name"] in arrays else aliases.get(d["name"])
-        if key not in arrays:
+    for d, key in zip(details, interpreter._input_keys(arrays)):
+        if key is None:
             raise DatasetError(f"no array for input {d['name']!r} (file has {sorted(arrays)})",
                                source=path)
         found.append(_fit(path, d, arrays[key]))
@@ -40,15 +38,6 @@ def _load(path):
         return {os.path.basename(path): data}
     with data:
         return {k: data[k] for k in data.files}
-
-
-def _signature_aliases(interpreter):
-    """Tensor name -> signature input name, so files keyed either way work."""
-    aliases = {}
-    for key in interpreter.get_signature_list():
-        for name, d in interpreter.get_signature_runner(key).get_input_details().items():
-            aliases[d["name"]] = name
-    return aliases
 
 
 def _fit(path, detail, array):

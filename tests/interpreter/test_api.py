@@ -170,6 +170,28 @@ def test_tensor_function_before_a_value_is_a_state_error(model):
     np.testing.assert_array_equal(current(), x)
 
 
+def test_run_takes_tensor_names_or_signature_names_as_litequant_run_does(model):
+    """The builder model's signature renamed, so each input has two names; mixed keys work."""
+    ir_model = tflite_format.read(model)
+    signature = ir_model.signature_defs[0]
+    signature.inputs = {f"sig_{i}": t for i, t in enumerate(ir_model.subgraphs[0].inputs)}
+    it = Interpreter.from_model(ir_model)
+    details = it.get_input_details()
+    arrays = random_inputs(details)
+    expected = it.run(arrays)
+    by_tensor = {d["name"]: x for d, x in zip(details, arrays)}
+    by_signature = {f"sig_{i}": x for i, x in enumerate(arrays)}
+    mixed = {**dict(list(by_tensor.items())[:1]), **dict(list(by_signature.items())[1:])}
+    for keyed in (by_tensor, by_signature, mixed):
+        for got, want in zip(it.run(keyed), expected):
+            np.testing.assert_array_equal(got, want)
+    expected_names = re.escape(f"; expected ['{details[0]['name']} or sig_0'")
+    with pytest.raises(TensorError, match=r"inputs \['extra', 'sig_0'.*" + expected_names):
+        it.run({**by_signature, "extra": arrays[0]})
+    with pytest.raises(TensorError, match=r"inputs \[\] given" + expected_names):
+        it.run({})
+
+
 def test_signature_list_and_runner_match_tf_lite(model):
     mine, theirs = Interpreter(model_content=model), litert(model)
     assert mine.get_signature_list() == theirs.get_signature_list()
