@@ -610,7 +610,7 @@ def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min
         v = np.multiply(acc, scale, dtype=np.float64)
         v += offset
         if has_ties:
-            np.subtract(v, tie_step, out=v, where=v < below)
+            v -= (v < below) * tie_step
         np.maximum(v, 0.0, out=v)
         floors = out.view(np.uint8)
         np.minimum(v, span, out=floors, casting="unsafe")
@@ -986,6 +986,15 @@ def mean_int8(sums, count, input_zero_point, multiplier, shift, output_zero_poin
     centered = wrap_int32(_i64(sums) - int(input_zero_point) * int(count))
     out = _i64(multiply_by_quantized_multiplier(centered, m, s)) + int(output_zero_point)
     return _clamp_int8(out, INT8_MIN, INT8_MAX)
+
+
+def mean_requantizer(input_zero_point, multiplier, shift, output_zero_point, count):
+    """mean_int8 prepared for the int32 sums of `count` int8 inputs: requantize's steps with
+    mean_multiplier's pair and -Z_in · count as the bias (acc + bias wraps to int32 there as
+    the centering does here), so the prepared requantizer applies (|sum| <= 128 · count)."""
+    m, s = mean_multiplier(multiplier, shift, count)
+    return requantizer(np.array([m]), np.array([s]), np.array([-int(input_zero_point) * int(count)]),
+                       output_zero_point, INT8_MIN, INT8_MAX, acc_bound=128 * int(count))
 
 
 def divide_rounding_half_away(total, count):

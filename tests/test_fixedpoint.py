@@ -610,6 +610,17 @@ def test_mean_multiplier(count):
     assert 1 << 29 < m2 <= INT32_MAX
 
 
+@settings(max_examples=200)
+@given(st.integers(1, 5000), int8s, int8s, st.floats(0.01, 100.0), st.integers(0, 2 ** 32 - 1))
+def test_mean_requantizer_equals_mean_int8(count, z_in, z_out, real, seed):
+    m, s = fp.quantize_multiplier(real)
+    rng = np.random.default_rng(seed)
+    sums = rng.integers(-128 * count, 127 * count + 1, 200)
+    sums[:4] = [-128 * count, 127 * count, z_in * count, 0]
+    prepared = fp.mean_requantizer(z_in, m, s, z_out, count)
+    assert np.array_equal(prepared(sums.astype(np.int32)), fp.mean_int8(sums, count, z_in, m, s, z_out))
+
+
 def test_mean_int8_hand_case():
     m, s = fp.quantize_multiplier(1.0)
     # 2.5 -> 3, -2.5 -> -3, 1.5 -> 2; and 1.25 -> 2: the high multiply rounds 2.5 up to 3, the

@@ -3,8 +3,9 @@
 float32: for each output, the float32 sum of its n inputs in row-major order, divided by n
 (TFLite's reference Mean adds sequentially, so the sum here is sequential too, not pairwise).
 int8: out = clamp(Z_out + (sum of q - n * Z_in) * (S_in / S_out) / n), with 1/n folded into the
-fixed-point multiplier of S_in / S_out (fixedpoint.mean_int8, TFLite's QuantizedMeanOrSum), for
-equal and different input and output parameters alike.
+fixed-point multiplier of S_in / S_out (fixedpoint.mean_int8, TFLite's QuantizedMeanOrSum,
+prepared once per n as fixedpoint.mean_requantizer), for equal and different input and output
+parameters alike.
 With no axes at all TFLite copies the input unchanged (no rescaling), and so does this kernel.
 """
 import numpy as np
@@ -66,7 +67,10 @@ def _int8_mean(input_params, output_params):
     (s_in, z_in), (s_out, z_out) = input_params, output_params
     multiplier, shift = fixedpoint.quantize_multiplier(s_in / s_out)   # in double
 
+    prepared = {}
+
     def mean(rows, count):
-        return fixedpoint.mean_int8(rows.sum(axis=1, dtype=np.int32), count, z_in, multiplier,
-                                    shift, z_out)
+        if count not in prepared:
+            prepared[count] = fixedpoint.mean_requantizer(z_in, multiplier, shift, z_out, count)
+        return prepared[count](rows.sum(axis=1, dtype=np.int32))
     return mean
