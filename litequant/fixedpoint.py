@@ -607,7 +607,8 @@ def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min
 
     def floor_division(acc, out, constants):
         scale, offset, below, tie_step = constants
-        v = np.multiply(acc, scale, dtype=np.float64)
+        v = acc.astype(np.float64)      # then an in-place product: faster than a casting one
+        v *= scale
         v += offset
         if has_ties:
             v -= (v < below) * tie_step
