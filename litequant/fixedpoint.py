@@ -612,9 +612,7 @@ def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min
         v += offset
         if has_ties:
             v -= (v < below) * tie_step
-        np.maximum(v, 0.0, out=v)
-        floors = out.view(np.uint8)
-        np.minimum(v, span, out=floors, casting="unsafe")
+        np.clip(v, 0.0, span, out=out.view(np.uint8), casting="unsafe")
         np.add(out, act_min, out=out)
     return floor_division, per_channel
 
