@@ -557,25 +557,71 @@ def requantizer(multiplier, shift, bias, output_zero_point, act_min, act_max, ac
     skipped then. The division runs in float64 where that is exact (_float64_division), else
     in int64 (_int64_division); beyond those bounds the returned function is plain `requantize`.
     """
+    single = _single_division(multiplier, shift, bias, output_zero_point, acc_bound)
+    if single is None:
+        return lambda acc: requantize(acc, bias, multiplier, shift, output_zero_point,
+                                      act_min, act_max)
+    scaled_multiplier, right, bias, reach = single
+    has_ties = bool(np.any(right > 0)) and int(act_min) < int(output_zero_point)
+    exact = _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min,
+                              act_max, acc_bound, has_ties)
+    if exact is None:
+        division = _int64_division(scaled_multiplier, right, bias, output_zero_point, act_min,
+                                   act_max, reach, has_ties)
+        return _by_blocks(*division, channels=scaled_multiplier.size)
+    scale, constants, finish = exact
+
+    def floor_division(acc, out, per_channel):
+        v = acc.astype(np.float64)      # then an in-place product: faster than a casting one
+        v *= per_channel[0]
+        finish(v, out, *per_channel[1:])
+    return _by_blocks(floor_division, (scale,) + constants, channels=scale.size)
+
+
+def scaled_requantizer(multiplier, shift, bias, output_zero_point, act_min, act_max, acc_bound):
+    """requantizer for callers that form acc · scale themselves, e.g. by a float64 GEMM against
+    weights times scale: returns (scale, fn) with fn(acc · scale) == requantizer(...)(acc) for
+    |acc| <= acc_bound, or None where requantizer's float64 path does not apply. fn may
+    overwrite its argument.
+
+    The caller's acc · scale must be exact. A float64 sum of products x · (w · scale) with
+    integers x, w and Σ|x · w| <= acc_bound is: w · scale and x · w · scale carry at most
+    8 + 8 + 31 significant bits, and each is, like every partial sum, an integer multiple of
+    2^-S below 2^53 · 2^-S in magnitude (the bound _float64_division checks), so no addition
+    in any order rounds.
+    """
+    single = _single_division(multiplier, shift, bias, output_zero_point, acc_bound)
+    if single is None:
+        return None
+    scaled_multiplier, right, bias, _ = single
+    has_ties = bool(np.any(right > 0)) and int(act_min) < int(output_zero_point)
+    exact = _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min,
+                              act_max, acc_bound, has_ties)
+    if exact is None:
+        return None
+    scale, constants, finish = exact
+    return scale, _by_blocks(lambda v, out, per_channel: finish(v, out, *per_channel),
+                             constants, channels=scale.size)
+
+
+def _single_division(multiplier, shift, bias, output_zero_point, acc_bound):
+    """(M · 2^left, r, bias, reach) per channel when requantizer's single division holds for
+    |acc| <= acc_bound, else None; reach = (acc_bound + |bias|) · 2^left."""
     multiplier, shift = _i64(multiplier), _i64(shift)
     bias = np.zeros_like(multiplier) if bias is None else _i64(bias)
     left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
     reach = (np.asarray(acc_bound, np.float64) + np.abs(bias)) * np.exp2(left)    # exact below 2^53
     if (np.any(reach > INT32_MAX) or np.any(left > 31) or np.any(right > 23)
             or abs(int(output_zero_point)) > 128):
-        return lambda acc: requantize(acc, bias, multiplier, shift, output_zero_point,
-                                      act_min, act_max)
-    has_ties = bool(np.any(right > 0)) and int(act_min) < int(output_zero_point)
-    division = (_float64_division(multiplier << left, right, bias, output_zero_point, act_min,
-                                  act_max, acc_bound, has_ties)
-                or _int64_division(multiplier << left, right, bias, output_zero_point, act_min,
-                                   act_max, reach, has_ties))
-    return _by_blocks(*division, channels=multiplier.size)
+        return None
+    return multiplier << left, right, bias, reach
 
 
 def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min, act_max,
                       acc_bound, has_ties):
-    """requantizer's division in float64, or None where it might round.
+    """requantizer's division in float64: (scale, constants, finish) with
+    finish(acc · scale, out, *constants) writing the int8 results into out (overwriting its
+    first argument), or None where some value might round.
 
     Per channel, with S = 31 + r and Mw = M · 2^left, the result minus act_min is
         floor((acc · Mw + C - tie · [p + 2^30 < 0]) / 2^S),   tie = 2^31 · [r > 0],
@@ -601,20 +647,17 @@ def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min
     if max(largest + [abs(t) for t in threshold]) >= 1 << 53:
         return None
     unit = np.exp2(-total_shift.astype(np.float64))
-    per_channel = (scaled_multiplier * unit, np.array(constant, np.float64) * unit,
-                   np.array(threshold, np.float64) * unit, tie * unit)
+    constants = (np.array(constant, np.float64) * unit, np.array(threshold, np.float64) * unit,
+                 tie * unit)
     span, act_min = float(int(act_max) - int(act_min)), np.int8(act_min)
 
-    def floor_division(acc, out, constants):
-        scale, offset, below, tie_step = constants
-        v = acc.astype(np.float64)      # then an in-place product: faster than a casting one
-        v *= scale
+    def finish(v, out, offset, below, tie_step):
         v += offset
         if has_ties:
             v -= (v < below) * tie_step
         np.clip(v, 0.0, span, out=out.view(np.uint8), casting="unsafe")
         np.add(out, act_min, out=out)
-    return floor_division, per_channel
+    return scaled_multiplier * unit, constants, finish
 
 
 def _int64_division(scaled_multiplier, right, bias, output_zero_point, act_min, act_max, reach,

@@ -195,6 +195,12 @@ def fast_requantizer(e, weight_columns, folded_bias):
                                   e.act_min, e.act_max, raw_accumulator_bound(weight_columns))
 
 
+def scaled_requantizer(e, weight_columns, folded_bias):
+    """fixedpoint.scaled_requantizer for raw sums Σ x · w over these weights: (scale, fn) or None."""
+    return fixedpoint.scaled_requantizer(e.multiplier, e.shift, folded_bias, e.output_zero_point,
+                                         e.act_min, e.act_max, raw_accumulator_bound(weight_columns))
+
+
 def int8_epilogue(ctx, channels, weight_axis):
     """Check the int8 tensors of a convolution and compute its requantize constants:
     per-channel multipliers from (double)S_in · (double)S_w[c] / (double)S_out (a single weight

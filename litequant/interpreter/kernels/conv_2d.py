@@ -95,16 +95,31 @@ def _float_conv(win, weights, bias, lo, hi):
     return conv_2d
 
 
+# Up to this window depth (kh · kw · in) the requantize epilogue, not the GEMM, dominates; there
+# the GEMM runs in float64 against weights already times the output scale, which leaves the
+# epilogue two passes fewer (fixedpoint.scaled_requantizer).
+SCALED_GEMM_MAX_DEPTH = 32
+
+
 def _int8_conv_gemm(win, weights, bias, e):
     """Σ x · w over the Z_in-padded input by one GEMM; Σ (x - Z_in) · w = Σ x · w - Z_in · Σ w,
-    so the bias absorbs -Z_in · Σ w. The GEMM runs in float32 when provably exact, else float64."""
+    so the bias absorbs -Z_in · Σ w. The GEMM runs in float32 when provably exact, else float64;
+    shallow windows take the scaled float64 GEMM when fixedpoint.scaled_requantizer allows."""
     columns = weights.reshape(weights.shape[0], -1).T
-    accumulator = _conv.exact_accumulator_dtype(columns)
-    matrix = _gemm_matrix(weights, accumulator)
     folded = -e.input_zero_point * columns.astype(np.int64).sum(axis=0)
     if bias is not None:
         folded = folded + bias
-    requantize = _conv.fast_requantizer(e, columns, folded)
+    scaled = None
+    if columns.shape[0] <= SCALED_GEMM_MAX_DEPTH:
+        scaled = _conv.scaled_requantizer(e, columns, folded)
+    if scaled is not None:
+        scale, requantize = scaled
+        matrix = np.ascontiguousarray(columns * scale)   # w · scale: exact, see the requantizer
+        accumulator = np.float64
+    else:
+        accumulator = _conv.exact_accumulator_dtype(columns)
+        matrix = _gemm_matrix(weights, accumulator)
+        requantize = _conv.fast_requantizer(e, columns, folded)
     pad = _conv.Padder(e.input_zero_point, accumulator)
 
     def conv_2d(x, *_):
