@@ -5,6 +5,7 @@ x*s_w - pad_w + j; positions outside the input are skipped (TFLite clips the win
 input rather than reading padding). Here the input is padded once with a neutral value and each
 of the filter_h * filter_w taps is one strided view, so the work is vectorized over the output.
 """
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -62,6 +63,7 @@ def taps(x, window, fill):
             yield padded[:, i:i + rows:window.stride_h, j:j + cols:window.stride_w, :]
 
 
+@functools.lru_cache(maxsize=64)   # a function of sizes and options only: once per shape, not per invoke
 def in_bounds_counts(height, width, window):
     """How many taps of each output position's window fall inside the input: [out_h, out_w, 1]."""
     rows = _in_bounds(height, window.filter_h, window.stride_h, window.padding)

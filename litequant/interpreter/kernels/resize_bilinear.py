@@ -16,6 +16,8 @@ in 1/1024 units, scale_10 = round(1024 · in / out) (a rounded integer division)
 the int64 sum carries 2^20 times the result and is divided by 2^20 rounding half away from
 zero. No requantization happens, so the output must carry the input's (S, Z).
 """
+import functools
+
 import numpy as np
 
 from litequant import fixedpoint
@@ -41,6 +43,7 @@ def prepare(ctx):
     return resize
 
 
+@functools.lru_cache(maxsize=64)   # a function of sizes and options only: once per shape, not per invoke
 def _float_axis(in_size, out_size, align_corners, half_pixel_centers):
     """(lo, hi, weight of lo, weight of hi) along one axis, in float32 as the reference."""
     f32 = np.float32
@@ -53,6 +56,7 @@ def _float_axis(in_size, out_size, align_corners, half_pixel_centers):
     return lo, hi, f32(1) - fraction, fraction
 
 
+@functools.lru_cache(maxsize=64)   # a function of sizes and options only: once per shape, not per invoke
 def _integer_axis(in_size, out_size, align_corners, half_pixel_centers):
     """(lo, hi, weight of lo, weight of hi) along one axis, weights in 1/1024 units (int64)."""
     one = 1 << FRACTION_BITS

@@ -9,6 +9,8 @@ and with half_pixel_centers src(i) is also raised to at least 0. The arithmetic 
 in TFLite's reference kernel, so the picks agree at every boundary. Values are only copied, so
 int8 keeps the input's (S, Z).
 """
+import functools
+
 import numpy as np
 
 from litequant.interpreter.kernels import _common, _resize
@@ -29,6 +31,7 @@ def prepare(ctx):
     return resize
 
 
+@functools.lru_cache(maxsize=64)   # a function of sizes and options only: once per shape, not per invoke
 def nearest_sources(in_size, out_size, align_corners, half_pixel_centers):
     """The input index each output index copies along one axis (int array of out_size)."""
     f32 = np.float32
