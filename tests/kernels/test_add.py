@@ -36,6 +36,19 @@ def test_add_int8_all_pairs(quants, activation):
     check_model(binary_model("ADD", ALL_INT8_PAIRS, quants, activation), ALL_INT8_PAIRS)
 
 
+# RELU6's upper clamp is Z + roundf(6 / S_out) in float32 (CalculateActivationRangeQuantized).
+# At S_out = nextafter(12, inf), 6 / S_out is 0.49999997f and rounds to 0, so every output is
+# Z = 0; a round that adds 0.5 in float32 gets 1. At S_out = 12, 6 / S_out is 0.5: 1.
+@pytest.mark.parametrize("output_scale, act_max", [
+    (float(np.nextafter(np.float32(12), np.float32(np.inf))), 0),
+    (12.0, 1),
+])
+def test_add_int8_relu6_bound_at_a_rounding_tie(output_scale, act_max):
+    model = binary_model("ADD", ALL_INT8_PAIRS, [(1.0, 0), (1.0, 0), (output_scale, 0)], "RELU6")
+    mine, _ = check_model(model, ALL_INT8_PAIRS)
+    assert mine[2].max() == act_max and mine[2].min() == 0
+
+
 def test_add_float_overflow_clamps_to_largest_float():
     big = np.array([3e38, -3e38, np.inf, 1.0], np.float32)
     model, inputs = binary_model("ADD", [big, big], [None] * 3), [big, big]

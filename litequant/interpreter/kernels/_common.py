@@ -2,6 +2,8 @@
 quantization parameters read off tensors, and the dtype checks prepare() makes."""
 import numpy as np
 
+from litequant.fixedpoint import round_half_away_from_zero
+
 INT8_MIN, INT8_MAX = -128, 127
 
 _FLOAT_BOUNDS = {
@@ -10,11 +12,6 @@ _FLOAT_BOUNDS = {
     "RELU6": (0.0, 6.0),
     "RELU_N1_TO_1": (-1.0, 1.0),
 }
-
-
-def round_half_away_from_zero(x):
-    """C++ std::round; numpy's np.round rounds ties to even, which TFLite never does."""
-    return np.trunc(x + np.copysign(0.5, x))
 
 
 def float_activation_bounds(ctx, activation):
