@@ -372,8 +372,8 @@ def test_round_half_away_from_zero_edge_cases():
                   2.0 ** 52 + 1, -(2.0 ** 52) - 1, 0.0, -0.0, 1e300])
     expected = [1, -1, 2, -2, 3, -3, 0, 0, 2.0 ** 52 + 1, -(2.0 ** 52) - 1, 0, 0, 1e300]
     assert list(fp.round_half_away_from_zero(x)) == expected
-    f = fp.round_half_away_from_zero(np.array([2.5, -0.5], np.float32))
-    assert f.dtype == np.float32 and list(f) == [3.0, -1.0]
+    f = fp.round_half_away_from_zero(np.array([2.5, -0.5, 0.49999997, 8388609.0], np.float32))
+    assert f.dtype == np.float32 and list(f) == [3.0, -1.0, 0.0, 8388609.0]
 
 
 @given(st.floats(-1e6, 1e6))

@@ -4,9 +4,12 @@ Everything is affine, r = S * (q - Z). Runtime integer arithmetic lives in liteq
 nothing here runs at inference time. Scales are computed in float64 and stored as float32, as
 TensorFlow's converter does.
 
-Rounding is half away from zero throughout (C's round/std::round), never numpy's half-to-even.
+Rounding is half away from zero throughout (C's round/std::round, as
+fixedpoint.round_half_away_from_zero does it), never numpy's half-to-even.
 """
 import numpy as np
+
+from litequant.fixedpoint import round_half_away_from_zero
 
 INT8_MIN, INT8_MAX = -128, 127
 WEIGHT_MAX = 127                    # weights use [-127, 127]: symmetric, zero point 0
@@ -15,16 +18,6 @@ INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 # Any positive value represents 0 exactly; 1.0 is what TensorFlow picks and keeps every derived
 # multiplier (S_in * S_w / S_out) an ordinary number.
 DEGENERATE_SCALE = 1.0
-
-
-def round_half_away_from_zero(x):
-    """C's round(): 2.5 -> 3, -2.5 -> -3 (numpy's np.round gives 2 and -2).
-
-    Split off the integer part and look at the fraction (both steps are exact in floating
-    point); trunc(x + 0.5) would turn 0.49999999999999994 into 1."""
-    x = np.asarray(x)
-    whole = np.trunc(x)
-    return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), 0).astype(whole.dtype)
 
 
 def activation_params(lo, hi, qmin=INT8_MIN, qmax=INT8_MAX):
@@ -49,7 +42,9 @@ def activation_params(lo, hi, qmin=INT8_MIN, qmax=INT8_MAX):
 
 
 def quantize(values, scale, zero_point, qmin=INT8_MIN, qmax=INT8_MAX, dtype=np.int8):
-    """q = clamp(round(r / S) + Z): how a QUANTIZE op maps real values onto the grid."""
+    """q = clamp(round(r / S) + Z) with r / S in float64: how TensorFlow's converter quantizes a
+    constant (its UniformQuantizedValueConverter divides in double). A QUANTIZE op divides in
+    float32 (fixedpoint.quantize), which can land one step away when r / S is near a tie."""
     q = round_half_away_from_zero(np.asarray(values, np.float64) / np.float64(scale)) + zero_point
     return np.clip(q, qmin, qmax).astype(dtype)
 

@@ -5,18 +5,6 @@ import pytest
 from litequant.conversion import qparams
 
 
-@pytest.mark.parametrize("x, rounded", [
-    (0.5, 1), (-0.5, -1), (1.5, 2), (2.5, 3), (-2.5, -3), (2.4999999, 2),
-    (0.49999999999999994, 0), (-0.49999999999999994, 0), (0.0, 0), (7.0, 7)])
-def test_round_half_away_from_zero(x, rounded):
-    assert qparams.round_half_away_from_zero(x) == rounded
-
-
-def test_round_half_away_from_zero_keeps_float32():
-    out = qparams.round_half_away_from_zero(np.array([2.5, -3.5], np.float32))
-    assert out.dtype == np.float32 and out.tolist() == [3.0, -4.0]
-
-
 def _represents_zero(scale, zero_point):
     return qparams.dequantize(zero_point, scale, zero_point) == 0
 
