@@ -414,13 +414,21 @@ def round_half_away_from_zero(x):
 
 
 def quantize(x, scale, zero_point, qmin=INT8_MIN, qmax=INT8_MAX):
-    """Float32 -> int8 as QUANTIZE's reference kernel (AffineQuantize): roundf(x / S) in
-    float32, + Z, clamped to [qmin, qmax]. Values too large for int32 saturate (the C++ cast
-    is undefined there)."""
+    """Float32 -> integers as QUANTIZE's reference kernel (AffineQuantize): roundf(x / S) in
+    float32, + Z, clamped to [qmin, qmax], stored in the narrowest of int8, uint8, int16 and
+    int32 that holds that range (uint8 for [0, 255]). Values too large for int32 saturate (the
+    C++ cast is undefined there)."""
     x = np.asarray(x, dtype=np.float32)
     q = round_half_away_from_zero(x / np.float32(scale))
     q = np.clip(q.astype(np.float64), INT32_MIN, INT32_MAX).astype(np.int64) + int(zero_point)
-    return np.clip(q, qmin, qmax).astype(np.int8)
+    return np.clip(q, qmin, qmax).astype(_storage_dtype(qmin, qmax))
+
+
+def _storage_dtype(qmin, qmax):
+    for dtype in (np.int8, np.uint8, np.int16, np.int32):
+        if np.iinfo(dtype).min <= qmin and qmax <= np.iinfo(dtype).max:
+            return dtype
+    raise ValueError(f"range [{qmin}, {qmax}] does not fit int32")
 
 
 def _expf(x):

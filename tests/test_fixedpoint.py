@@ -387,6 +387,12 @@ def test_quantize_float_to_int8():
     assert fp.quantize(x, 0.5, 3).dtype == np.int8
 
 
+def test_quantize_float_to_uint8_range_returns_uint8():
+    x = np.array([0.0, 50.0, 100.0, -1.0, 1e30], np.float32)
+    q = fp.quantize(x, 0.5, 128, qmin=0, qmax=255)
+    assert q.dtype == np.uint8 and q.tolist() == [128, 228, 255, 126, 255]
+
+
 def test_lookup_tables():
     table = fp.logistic_int8_table(1 / 16, 0)
     assert table.dtype == np.int8 and table.shape == (256,)
