@@ -1,6 +1,7 @@
 """The format contract and the int8 spec, loaded once from the JSON tables in `schema/`."""
 import functools
 import json
+import math
 from importlib import resources
 
 
@@ -35,6 +36,16 @@ def enum_field(field):
 def op(name):
     """schema/ops.json's entry for a builtin op: its options table and the versions written."""
     return load("ops")["ops"][name]
+
+
+def fused_activation_bounds(name):
+    """(low, high): the real interval a fused activation clamps an op's output to, -inf or inf
+    where schema/ops.json says null; None for one that is not a clamp (TANH, SIGN_BIT)."""
+    bounds = load("ops")["fused_activations"].get(name)
+    if bounds is None:
+        return None
+    low, high = bounds
+    return (-math.inf if low is None else float(low), math.inf if high is None else float(high))
 
 
 def default_options(table):

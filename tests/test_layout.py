@@ -35,6 +35,12 @@ def test_every_options_table_in_the_op_table_exists_in_the_format_schema():
         assert info["options"] is None or info["options"] in spec.tables(), name
 
 
+def test_fused_activation_bounds_name_activation_function_types():
+    assert set(spec.load("ops")["fused_activations"]) <= set(spec.enum("ActivationFunctionType"))
+    assert spec.fused_activation_bounds("RELU") == (0.0, float("inf"))
+    assert spec.fused_activation_bounds("TANH") is None
+
+
 def test_litequant_never_imports_the_generated_bindings():
     pattern = re.compile(r"^\s*(import tflite\b|from tflite\b)", re.M)
     offenders = [str(p) for p in PACKAGE.rglob("*.py") if pattern.search(p.read_text())]

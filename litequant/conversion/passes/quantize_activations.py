@@ -26,13 +26,12 @@ Returns the number of tensors given int8 parameters.
 """
 import numpy as np
 
-from litequant import ir
+from litequant import ir, spec
 from litequant.conversion import qparams, rules
 from litequant.conversion.passes.calibrate import calibrated_range
 from litequant.errors import LitequantError
 
 INTERFACE_SUFFIX = "_int8"
-_FUSED_BOUNDS = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
 
 
 def run(model):
@@ -118,7 +117,7 @@ def _range_of(model, graph, t, op_index, op):
 
 
 def _narrowed(span, activation):
-    lo, hi = _FUSED_BOUNDS.get(activation, (-np.inf, np.inf))
+    lo, hi = spec.fused_activation_bounds(activation) or (-np.inf, np.inf)   # TANH: no clamp
     return min(max(span[0], lo), hi), max(min(span[1], hi), lo)
 
 

@@ -2,26 +2,22 @@
 quantization parameters read off tensors, and the dtype checks prepare() makes."""
 import numpy as np
 
+from litequant import spec
 from litequant.fixedpoint import round_half_away_from_zero
 
 INT8_MIN, INT8_MAX = -128, 127
 
-_FLOAT_BOUNDS = {
-    "NONE": (-np.inf, np.inf),
-    "RELU": (0.0, np.inf),
-    "RELU6": (0.0, 6.0),
-    "RELU_N1_TO_1": (-1.0, 1.0),
-}
-
 
 def float_activation_bounds(ctx, activation):
-    if activation not in _FLOAT_BOUNDS:
+    """The real interval the fused activation clamps to (schema/ops.json's fused_activations)."""
+    bounds = spec.fused_activation_bounds(activation)
+    if bounds is None:
         raise ctx.unsupported(f"fused activation {activation}")
-    return _FLOAT_BOUNDS[activation]
+    return bounds
 
 
 def float_activation_clamp(ctx, activation):
-    """The float32 clamp TFLite's kernels apply for a fused activation: the bounds above, with
+    """The float32 clamp TFLite's kernels apply for a fused activation: its real bounds, with
     NONE and RELU stopping at the largest finite float (numeric_limits<float>::lowest()/max()),
     so an infinite sum or product comes out as -+3.4028235e38, not inf."""
     lo, hi = float_activation_bounds(ctx, activation)
