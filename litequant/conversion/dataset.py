@@ -25,6 +25,7 @@ import os
 import re
 import sys
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -34,6 +35,9 @@ import numpy as np
 from litequant.errors import DatasetError
 
 API_SOURCE = "<dataset>"
+# What numpy and zipfile raise on a damaged .npy/.npz: a bad header, a bad CRC, a broken
+# deflate stream, a file cut short.
+_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 _FUNCTION_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
@@ -184,8 +188,25 @@ def _path_opener(path, inputs):
 def _load_npy(path, mmap=False):
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
+    except _READ_ERRORS as e:
         raise DatasetError(f"cannot read: {e}", source=path) from None
+
+
+def read_arrays(path):
+    """Every array of a .npz file by key, or a .npy file's array keyed by the file's name,
+    loaded whole and with the same checks as a dataset (no pickled objects)."""
+    if path.endswith(".npz") or _starts_like_a_zip(path):
+        with _open_zip(path) as archive:
+            return {key: _read_member(archive, key, path) for key in _npz_keys(archive)}
+    return {os.path.basename(path): _load_npy(path)}
+
+
+def _starts_like_a_zip(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError as e:
+        raise DatasetError(f"cannot read: {e.strerror}", source=path) from None
 
 
 def _directory_opener(path, inputs):
@@ -266,7 +287,7 @@ def _npz_opener(path, inputs):
 def _open_zip(path):
     try:
         return zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as e:
+    except _READ_ERRORS as e:
         raise DatasetError(f"cannot read: {e}", source=path) from None
 
 
@@ -279,7 +300,7 @@ def _member_header(archive, key, path):
     try:
         with archive.open(key + ".npy") as f:
             return _npy_header(f)
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
+    except _READ_ERRORS as e:
         raise DatasetError(f"array {key!r}: cannot read: {e}", source=path) from None
 
 
@@ -298,20 +319,23 @@ def _member_rows(archive, key, header, path):
         return
     row_shape = shape[1:]
     row_bytes = int(np.prod(row_shape, dtype=np.int64)) * dtype.itemsize
-    with archive.open(key + ".npy") as f:
-        _npy_header(f)
-        for _ in range(shape[0]):
-            data = f.read(row_bytes)
-            if len(data) != row_bytes:
-                raise DatasetError(f"array {key!r} is truncated", source=path)
-            yield np.frombuffer(data, dtype).reshape(row_shape)
+    try:
+        with archive.open(key + ".npy") as f:
+            _npy_header(f)
+            for _ in range(shape[0]):
+                data = f.read(row_bytes)
+                if len(data) != row_bytes:
+                    raise DatasetError(f"array {key!r} is truncated", source=path)
+                yield np.frombuffer(data, dtype).reshape(row_shape)
+    except _READ_ERRORS as e:
+        raise DatasetError(f"array {key!r}: cannot read: {e}", source=path) from None
 
 
 def _read_member(archive, key, path):
     try:
         with archive.open(key + ".npy") as f:
             return np.lib.format.read_array(f, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
+    except _READ_ERRORS as e:
         raise DatasetError(f"array {key!r}: cannot read: {e}", source=path) from None
 
 

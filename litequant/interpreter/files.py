@@ -6,10 +6,10 @@ whose leading dimension differs from the input's batch runs as one batch of that
 data given to an int8/uint8 input is quantized with the input's own scale and zero point.
 """
 import io
-import os
 
 import numpy as np
 
+from litequant.conversion import dataset
 from litequant.errors import DatasetError
 from litequant.format.writer import write_atomically
 
@@ -17,7 +17,7 @@ from litequant.format.writer import write_atomically
 def read_inputs(path, interpreter):
     """The arrays for the interpreter's inputs, in input order."""
     details = interpreter.get_input_details()
-    arrays = _load(path)
+    arrays = dataset.read_arrays(path)
     if len(arrays) == 1 and len(details) == 1:
         return [_fit(path, details[0], next(iter(arrays.values())))]
     found = []
@@ -27,17 +27,6 @@ def read_inputs(path, interpreter):
                                source=path)
         found.append(_fit(path, d, arrays[key]))
     return found
-
-
-def _load(path):
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise DatasetError(f"cannot read as .npy/.npz: {e}", source=path) from None
-    if isinstance(data, np.ndarray):
-        return {os.path.basename(path): data}
-    with data:
-        return {k: data[k] for k in data.files}
 
 
 def _fit(path, detail, array):

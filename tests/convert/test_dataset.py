@@ -230,6 +230,16 @@ class TestBadInput:
         (tmp_path / "d.npz").write_bytes(b"PK\x03\x04 not really a zip")
         fails(tmp_path / "d.npz", "cannot read")
 
+    @pytest.mark.parametrize("save, fill", [(np.savez, b"\0"),                # a bad CRC
+                                            (np.savez_compressed, b"\xff")])  # bad deflate
+    def test_npz_member_damaged_after_its_header(self, tmp_path, save, fill):
+        save(tmp_path / "d.npz", x=rows(2000))
+        data = bytearray((tmp_path / "d.npz").read_bytes())
+        middle = len(data) // 2
+        data[middle:middle + 64] = fill * 64
+        (tmp_path / "d.npz").write_bytes(data)
+        fails(tmp_path / "d.npz", "array 'x': cannot read")
+
     def test_corrupt_npy(self, tmp_path):
         (tmp_path / "d.npy").write_bytes(b"\x93NUMPY garbage")
         fails(tmp_path / "d.npy", "cannot read")

@@ -52,3 +52,26 @@ def test_mismatched_shape_is_one_error_line_and_nothing_written(digits):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("litequant: error: ")
     assert "does not fit" in result.stderr
     assert not (tmp / "out.npz").exists()
+
+
+def _damaged_member(path):
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)    # the stored member's CRC no longer matches
+    path.write_bytes(data)
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda p: p.write_bytes(b"PK\x03\x04 not really a zip"), "cannot read"),
+    (lambda p: np.savez(p, x=np.array([1, "a"], object)), "array 'x': cannot read"),
+    (_damaged_member, "array 'x': cannot read"),
+])
+def test_damaged_npz_is_one_error_line(digits, damage, words):
+    model, x, tmp = digits
+    path = tmp / "in.npz"
+    np.savez(path, x=x)
+    damage(path)
+    result = litequant("run", str(model), "--input", str(path))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"litequant: error: {path}: ") and words in result.stderr
