@@ -55,7 +55,7 @@ def _decode(data):
     raw = decoder.root("Model")
     buffers = [_buffer(decoder, i, b) for i, b in enumerate(raw["buffers"] or [])] or [ir.Buffer()]
     opcodes = [_opcode(i, c) for i, c in enumerate(raw["operator_codes"] or [])]
-    subgraphs = [_subgraph(i, g, opcodes, len(buffers)) for i, g in enumerate(raw["subgraphs"] or [])]
+    subgraphs = [_subgraph(i, g, opcodes, buffers) for i, g in enumerate(raw["subgraphs"] or [])]
     if not subgraphs:
         raise ModelFormatError("model has no subgraphs")
     model = ir.Model(
@@ -94,9 +94,9 @@ def _opcode(index, raw):
     return name, raw["version"], raw["custom_code"]
 
 
-def _subgraph(index, raw, opcodes, n_buffers):
+def _subgraph(index, raw, opcodes, buffers):
     where = f"subgraph {index}"
-    tensors = [_tensor(f"{where} tensor {i}", t, n_buffers) for i, t in enumerate(raw["tensors"] or [])]
+    tensors = [_tensor(f"{where} tensor {i}", t, buffers) for i, t in enumerate(raw["tensors"] or [])]
     n = len(tensors)
     operators = [_operator(f"{where} op {i}", o, opcodes, n) for i, o in enumerate(raw["operators"] or [])]
     return ir.Subgraph(
@@ -110,7 +110,7 @@ def _ints(vector):
     return [] if vector is None else [int(v) for v in vector]
 
 
-def _tensor(where, raw, n_buffers):
+def _tensor(where, raw, buffers):
     dtype = spec.enum_names("TensorType").get(raw["type"])
     if dtype is None:
         raise ModelFormatError(f"{where}: unknown tensor type {raw['type']}")
@@ -124,14 +124,25 @@ def _tensor(where, raw, n_buffers):
     if nbytes > MAX_TENSOR_BYTES:
         raise ModelFormatError(f"{where}: shape {list(shape)} would need {nbytes} bytes")
     signature = raw["shape_signature"]
+    buffer = _index(raw["buffer"], len(buffers), f"{where} buffer")
+    sparsity = _plain(raw["sparsity"])
+    if sparsity is None and dtype in _ITEMSIZE:
+        _require_constant_size(where, buffer, buffers[buffer], shape, dtype, nbytes)
     return ir.Tensor(
-        name=name, dtype=dtype, shape=shape,
-        buffer=_index(raw["buffer"], n_buffers, f"{where} buffer"),
+        name=name, dtype=dtype, shape=shape, buffer=buffer,
         shape_signature=None if signature is None else tuple(_ints(signature)),
         quantization=_quantization(where, raw["quantization"]),
         is_variable=bool(raw["is_variable"]),
-        sparsity=_plain(raw["sparsity"]),
+        sparsity=sparsity,
         has_rank=bool(raw["has_rank"]))
+
+
+def _require_constant_size(where, index, buffer, shape, dtype, nbytes):
+    """A dense constant holds exactly its shape's bytes (TFLite refuses any other count); an
+    empty buffer marks an activation. A sparse constant holds only its stored values."""
+    if buffer.nbytes and buffer.nbytes != nbytes:
+        raise ModelFormatError(f"{where}: buffer {index} holds {buffer.nbytes} bytes, "
+                               f"{dtype} {list(shape)} needs {nbytes}")
 
 
 def _quantization(where, raw):

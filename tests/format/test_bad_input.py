@@ -1,5 +1,5 @@
-"""Damaged or hostile files: `litequant analyze` prints one line `litequant: error: FILE: ...`
-and exits 2, never a traceback, never a hang."""
+"""Damaged or hostile files: `litequant analyze`, `check` and `run` print one line
+`litequant: error: FILE: ...` and exit 2, never a traceback, never a hang."""
 import contextlib
 import io
 import signal
@@ -18,16 +18,16 @@ SMALL_MODELS = ("breast_mlp_tf_int8", "digits_cnn_tf_int8", "residual_mix_tf_int
 SECONDS_PER_CASE = 10
 
 
-def run_cli(path):
-    """(exit status, stdout, stderr) of `litequant analyze PATH`, in this process."""
+def run_cli(path, command="analyze", *options):
+    """(exit status, stdout, stderr) of `litequant COMMAND PATH OPTIONS`, in this process."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main(["analyze", str(path)])
+        status = cli.main([command, str(path), *map(str, options)])
     return status, out.getvalue(), err.getvalue()
 
 
-def assert_one_error_line(path, *words):
-    status, out, err = run_cli(path)
+def assert_one_error_line(path, *words, command=("analyze",)):
+    status, out, err = run_cli(path, *command)
     assert status == 2 and out == ""
     lines = err.splitlines()
     assert len(lines) == 1 and err.endswith("\n"), err
@@ -136,6 +136,32 @@ def test_no_subgraphs(tmp_path, data_dir):
     def edit(model):
         model.subgraphs, model.signature_defs = [], []
     assert_one_error_line(_edited(data_dir, tmp_path, edit), "no subgraphs")
+
+
+@pytest.fixture
+def digits_input(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.zeros((1, 8, 8, 1), np.float32))
+    return path
+
+
+@pytest.mark.parametrize("command", ["analyze", "check", "run"])
+@pytest.mark.parametrize("name, tensor, shape, nbytes, words", [
+    ("digits_cnn_float", 8, (10, 33), None, "buffer 9 holds 1280 bytes, float32 [10, 33] needs 1320"),
+    ("digits_cnn_float", 4, None, 37, "buffer 5 holds 37 bytes, float32 [10] needs 40"),
+    ("digits_cnn_tf_int8", 3, None, 7, "holds 7 bytes, int8 [10, 32] needs 320"),
+])
+def test_constant_bytes_do_not_match_the_shape(tmp_path, data_dir, digits_input, command,
+                                               name, tensor, shape, nbytes, words):
+    def edit(model):
+        target = model.subgraphs[0].tensors[tensor]
+        if shape is not None:
+            target.shape = shape
+        if nbytes is not None:
+            model.buffers[target.buffer].data = np.zeros(nbytes, np.uint8)
+    options = ("--input", digits_input) if command == "run" else ()
+    assert_one_error_line(_edited(data_dir, tmp_path, edit, name), f"tensor {tensor}", words,
+                          command=(command, *options))
 
 
 def test_zero_points_do_not_match_scales(tmp_path, data_dir):
