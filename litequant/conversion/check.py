@@ -9,6 +9,7 @@ the min_runtime_version metadata, when present, no older than the ops need.
 Used by `litequant check` and by the converter's tests.
 """
 import os
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -21,6 +22,7 @@ from litequant.conversion.passes import set_op_versions
 # TFLite's own tolerance when it compares a bias scale with S_in * S_w (kernel_util.cc)
 BIAS_SCALE_RTOL = 1e-6
 _UINT8_RANGE = (0, 255)
+_VERSION = re.compile(r"\d+(\.\d+)*")
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,8 @@ def _runtime_violations(model):
     needed = set_op_versions.min_runtime_version(model)
     if stored is None or not needed:
         return []
+    if not _VERSION.fullmatch(stored):
+        return [Violation(f"metadata min_runtime_version {stored!r} is not a version number")]
     if set_op_versions.version_key(stored) < set_op_versions.version_key(needed):
         return [Violation(f"metadata min_runtime_version {stored!r} is older than {needed!r}, "
                           "which the operators' versions need")]
