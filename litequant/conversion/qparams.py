@@ -12,8 +12,6 @@ import numpy as np
 from litequant.fixedpoint import round_half_away_from_zero
 
 INT8_MIN, INT8_MAX = -128, 127
-WEIGHT_MAX = 127                    # weights use [-127, 127]: symmetric, zero point 0
-INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 # The scale given to an all-zero range (a tensor that was always 0, a weight channel of zeros).
 # Any positive value represents 0 exactly; 1.0 is what TensorFlow picks and keeps every derived
 # multiplier (S_in * S_w / S_out) an ordinary number.
@@ -60,21 +58,22 @@ def _channel_shape(ndim, axis):
     return shape
 
 
-def weight_scales(weights, axis):
-    """Per-channel symmetric scales: S[c] = max|w[c]| / 127 (float32). A channel of zeros gets
-    DEGENERATE_SCALE, so that its bias still has a usable scale S_in * S[c]."""
+def weight_scales(weights, axis, limits):
+    """Per-channel symmetric scales: S[c] = max|w[c]| / limits.qmax (float32; the spec's weight
+    range is [-127, 127]). A channel of zeros gets DEGENERATE_SCALE, so that its bias still has
+    a usable scale S_in * S[c]."""
     w = np.asarray(weights, np.float64)
     others = tuple(d for d in range(w.ndim) if d != axis)
     max_abs = np.abs(w).max(axis=others) if w.size else np.zeros(w.shape[axis])
-    scales = np.where(max_abs > 0, max_abs / WEIGHT_MAX, DEGENERATE_SCALE)
+    scales = np.where(max_abs > 0, max_abs / limits.qmax, DEGENERATE_SCALE)
     return scales.astype(np.float32)
 
 
-def quantize_weights(weights, scales, axis):
-    """int8 weights: round(w / S[c]) clamped to [-127, 127]."""
+def quantize_weights(weights, scales, axis, limits):
+    """Weights as limits.dtype: round(w / S[c]) clamped to [limits.qmin, limits.qmax]."""
     w = np.asarray(weights, np.float64)
     s = np.asarray(scales, np.float64).reshape(_channel_shape(w.ndim, axis))
-    return np.clip(round_half_away_from_zero(w / s), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
+    return np.clip(round_half_away_from_zero(w / s), limits.qmin, limits.qmax).astype(limits.dtype)
 
 
 def bias_scales(input_scale, weight_scales_):
@@ -83,24 +82,25 @@ def bias_scales(input_scale, weight_scales_):
     return (np.float64(input_scale) * np.asarray(weight_scales_, np.float64)).astype(np.float32)
 
 
-def quantize_bias(bias, scales):
-    """int32 biases: round(b * (1 / S[c])) in float32 arithmetic (TensorFlow multiplies by the
-    float32 reciprocal, and its int8 models match this to the last bit), clamped to int32."""
+def quantize_bias(bias, scales, limits):
+    """Biases as limits.dtype (int32): round(b * (1 / S[c])) in float32 arithmetic (TensorFlow
+    multiplies by the float32 reciprocal, and its int8 models match this to the last bit),
+    clamped to [limits.qmin, limits.qmax]."""
     b = np.asarray(bias, np.float32)
     inverse = np.float32(1) / np.asarray(scales, np.float32)
     q = round_half_away_from_zero((b * inverse).astype(np.float64))
-    return np.clip(q, INT32_MIN, INT32_MAX).astype(np.int32)
+    return np.clip(q, limits.qmin, limits.qmax).astype(limits.dtype)
 
 
-def widen_weight_scales_for_bias(weight_scales_, bias, input_scale):
-    """Weight scales raised where a bias would not fit int32 with S_in * S_w[c].
+def widen_weight_scales_for_bias(weight_scales_, bias, input_scale, bias_limits):
+    """Weight scales raised where a bias would not fit its range (int32) with S_in * S_w[c].
 
-    |b[c]| / (S_in * S_w[c]) must stay within int32; tiny weights next to a large bias can
-    break that. Such a channel's weight scale grows to |b[c]| / (S_in * INT32_MAX) (a coarser
+    |b[c]| / (S_in * S_w[c]) must stay within bias_limits.qmax; tiny weights next to a large
+    bias can break that. Such a channel's weight scale grows to |b[c]| / (S_in * qmax) (a coarser
     grid for those weights, the only way to represent that bias); other channels keep theirs.
     """
     s_w = np.asarray(weight_scales_, np.float64)
-    needed = np.abs(np.asarray(bias, np.float64)) / (np.float64(input_scale) * INT32_MAX)
+    needed = np.abs(np.asarray(bias, np.float64)) / (np.float64(input_scale) * bias_limits.qmax)
     # float32 storage may round the needed scale down by half an ulp; step one ulp up
     widened = np.nextafter(needed.astype(np.float32), np.float32(np.inf)).astype(np.float64)
     return np.where(needed > s_w, widened, s_w).astype(np.float32)

@@ -10,7 +10,7 @@ import pytest
 from litequant import format as tflite_format
 from litequant import ir
 from litequant.builder import ModelBuilder
-from litequant.conversion import check, qparams
+from litequant.conversion import check, qparams, rules
 from litequant.conversion.passes import (calibrate, quantize_activations, quantize_weights,
                                       set_io_types, set_op_versions)
 from litequant.errors import DatasetError, LitequantError, UnsupportedOpError
@@ -256,6 +256,21 @@ class TestQuantizeWeights:
         assert fcs[0].inputs[1] == fcs[1].inputs[1]          # one int8 copy of the weights
         assert fcs[0].inputs[2] != fcs[1].inputs[2]          # a bias per input scale
         assert check(model) == []
+
+    def test_weight_and_bias_ranges_come_from_the_spec(self, monkeypatch):
+        spec_range = rules.tensor_range
+        narrow = {"weight": rules.TensorRange("int8", -63, 63),
+                  "bias": rules.TensorRange("int32", -1000, 1000)}
+        monkeypatch.setattr(rules, "tensor_range", lambda role: narrow.get(role) or spec_range(role))
+        b = ModelBuilder()
+        x = b.input((1, 4), name="x")
+        weights = np.float32([[1.0, -3.0, 0.5, 4.0], [1.0, 1.0, 1.0, 1.0]])
+        b.output(b.fully_connected(x, weights, np.float32([0.0, 1e6])))
+        model = quantize(b.build(), samples((1, 4)))
+        graph = model.subgraphs[0]
+        w, bias = (model.tensor_data(graph.tensors[t]) for t in graph.operators[1].inputs[1:3])
+        assert w[0].tolist() == [16, -47, 8, 63]      # max|w| / 63 per step
+        assert bias.tolist() == [0, 1000]             # weight scale widened to fit the bias
 
     def test_weights_must_be_constant(self):
         b = ModelBuilder()

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from litequant.conversion import qparams
+from litequant.conversion import qparams, rules
+
+WEIGHT, BIAS = rules.tensor_range("weight"), rules.tensor_range("bias")
 
 
 def _represents_zero(scale, zero_point):
@@ -66,21 +68,21 @@ def test_weight_scales_per_channel():
     w = np.zeros((3, 2, 2, 1), np.float32)
     w[0] = 1.27
     w[1, 0, 0, 0] = -2.54
-    scales = qparams.weight_scales(w, axis=0)
+    scales = qparams.weight_scales(w, 0, WEIGHT)
     np.testing.assert_array_equal(scales, np.float32([0.01, 0.02, qparams.DEGENERATE_SCALE]))
-    q = qparams.quantize_weights(w, scales, axis=0)
+    q = qparams.quantize_weights(w, scales, 0, WEIGHT)
     assert q.dtype == np.int8
     assert q[0].min() == q[0].max() == 127 and q[1, 0, 0, 0] == -127 and not q[2].any()
 
 
 def test_depthwise_weight_scales_on_the_last_axis():
     w = np.arange(1, 13, dtype=np.float32).reshape(1, 2, 2, 3)
-    scales = qparams.weight_scales(w, axis=3)
+    scales = qparams.weight_scales(w, 3, WEIGHT)
     np.testing.assert_array_equal(scales, np.float32([10, 11, 12]) / np.float32(127))
 
 
 def test_all_zero_channel_gets_a_nonzero_scale():
-    scales = qparams.weight_scales(np.zeros((4, 3), np.float32), axis=0)
+    scales = qparams.weight_scales(np.zeros((4, 3), np.float32), 0, WEIGHT)
     assert (scales > 0).all()
     bias = qparams.bias_scales(0.02, scales)
     assert (bias > 0).all()
@@ -89,7 +91,7 @@ def test_all_zero_channel_gets_a_nonzero_scale():
 def test_weights_round_half_away_from_zero():
     # max|w| = 127 gives scale 1: 0.5 -> 1 and -2.5 -> -3 (half to even would give 0 and -2)
     w = np.array([[127.0, 0.5, -2.5, 1.5]], np.float32)
-    q = qparams.quantize_weights(w, qparams.weight_scales(w, 0), 0)
+    q = qparams.quantize_weights(w, qparams.weight_scales(w, 0, WEIGHT), 0, WEIGHT)
     assert q.tolist() == [[127, 1, -3, 2]]
 
 
@@ -103,16 +105,16 @@ def test_bias_scale_is_input_times_weight_scale():
 
 def test_bias_quantization():
     scales = np.float32([0.5, 0.25])
-    q = qparams.quantize_bias(np.float32([1.25, -1.0]), scales)
+    q = qparams.quantize_bias(np.float32([1.25, -1.0]), scales, BIAS)
     assert q.dtype == np.int32 and q.tolist() == [3, -4]
 
 
 def test_bias_that_would_overflow_widens_its_weight_scale():
     weight_scales = np.float32([1e-9, 0.01])
     bias = np.float32([1000.0, 1000.0])
-    widened = qparams.widen_weight_scales_for_bias(weight_scales, bias, input_scale=1e-3)
+    widened = qparams.widen_weight_scales_for_bias(weight_scales, bias, 1e-3, BIAS)
     assert widened[0] > weight_scales[0] and widened[1] == weight_scales[1]
-    q = qparams.quantize_bias(bias, qparams.bias_scales(1e-3, widened))
-    assert abs(int(q[0])) <= qparams.INT32_MAX
+    q = qparams.quantize_bias(bias, qparams.bias_scales(1e-3, widened), BIAS)
+    assert abs(int(q[0])) <= BIAS.qmax
     np.testing.assert_allclose(qparams.dequantize(q, qparams.bias_scales(1e-3, widened), 0),
                                bias, rtol=1e-6)

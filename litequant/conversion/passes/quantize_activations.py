@@ -163,7 +163,8 @@ class _Groups:
         root = self.find(t)
         if root in self.pin:
             return np.float32(self.pin[root][0]), self.pin[root][1]
-        return qparams.activation_params(*self.span[root])
+        limits = rules.tensor_range("activation")
+        return qparams.activation_params(*self.span[root], limits.qmin, limits.qmax)
 
 
 def _holds(fixed, span):

@@ -6,15 +6,16 @@ becomes
 
 Runs after quantize_activations, since a bias's scale is the product of the op's input scale and
 the weight scales. Per schema/int8_spec.json: CONV_2D and FULLY_CONNECTED weights are quantized
-along dim 0, DEPTHWISE_CONV_2D along dim 3; S_w[c] = max|w[c]| / 127 (qparams.weight_scales),
-raised where a bias would overflow int32 otherwise. A constant read once is rewritten in place;
+along dim 0, DEPTHWISE_CONV_2D along dim 3, onto the spec's "weight" range [-127, 127], biases onto
+its "bias" range (int32); S_w[c] = max|w[c]| / 127 (qparams.weight_scales), raised where a bias
+would overflow int32 otherwise. A constant read once is rewritten in place;
 one shared by several ops gets one int8 copy per distinct quantization. Returns the number of
 weight and bias tensors written.
 """
 import numpy as np
 
 from litequant import ir
-from litequant.conversion import qparams
+from litequant.conversion import qparams, rules
 from litequant.conversion.passes.quantize_activations import quantized_ops
 from litequant.errors import UnsupportedOpError
 
@@ -23,23 +24,25 @@ def run(model):
     graph = model.subgraphs[0]
     readers = _reader_counts(graph)
     made = {}
+    weight_range, bias_range = rules.tensor_range("weight"), rules.tensor_range("bias")
     for index, op, rule in _weighted_ops(model, graph):
         weight_position, bias_position = rule.inputs.index("weight"), rule.inputs.index("bias")
         weights = _constant(model, graph, index, op, weight_position, "weights")
         bias_index = op.inputs[bias_position] if bias_position < len(op.inputs) else -1
         bias = None if bias_index < 0 else _constant(model, graph, index, op, bias_position, "bias")
         input_scale = graph.tensors[op.inputs[0]].quantization.scale[0]
-        scales = qparams.weight_scales(weights, rule.weight_axis)
+        scales = qparams.weight_scales(weights, rule.weight_axis, weight_range)
         if bias is not None:
-            scales = qparams.widen_weight_scales_for_bias(scales, bias, input_scale)
+            scales = qparams.widen_weight_scales_for_bias(scales, bias, input_scale, bias_range)
         op.inputs[weight_position] = _write(
             model, graph, op.inputs[weight_position], readers, made,
-            qparams.quantize_weights(weights, scales, rule.weight_axis), scales, rule.weight_axis)
+            qparams.quantize_weights(weights, scales, rule.weight_axis, weight_range), scales,
+            rule.weight_axis)
         if bias is not None:
             bias_scales = qparams.bias_scales(input_scale, scales)
             op.inputs[bias_position] = _write(
                 model, graph, bias_index, readers, made,
-                qparams.quantize_bias(bias, bias_scales), bias_scales, 0)
+                qparams.quantize_bias(bias, bias_scales, bias_range), bias_scales, 0)
     return len(made)
 
 
