@@ -116,7 +116,7 @@ def _quantized_tensor(model, graph):
     return None
 
 
-def require_supported(model, source=None):
+def require_supported(model):
     """Raise UnsupportedOpError naming every float op type without an int8 rule, with counts,
     or the first op whose weights or bias are not constants (int8 needs them fixed); a
     LitequantError if the model is already quantized (int8 ops or weights, whatever float ops
@@ -126,17 +126,16 @@ def require_supported(model, source=None):
     if found is not None:
         index, op, tensor = found
         raise LitequantError(f"op {index} ({op.opcode}) has {tensor.dtype} tensor "
-                             f"{tensor.name!r}: is the model already quantized?", source=source)
+                             f"{tensor.name!r}: is the model already quantized?")
     if not any(is_float_op(model, graph, op) for op in graph.operators):
-        raise LitequantError("no float32 operator to quantize (is the model already quantized?)",
-                             source=source)
+        raise LitequantError("no float32 operator to quantize (is the model already quantized?)")
     missing = {}
     for op in graph.operators:
         if op.opcode not in rules() and is_float_op(model, graph, op):
             missing[op.opcode] = missing.get(op.opcode, 0) + 1
     if missing:
         listed = ", ".join(f"{name} ({count})" for name, count in sorted(missing.items()))
-        raise UnsupportedOpError(f"no int8 quantization for {listed}", source=source)
+        raise UnsupportedOpError(f"no int8 quantization for {listed}")
     for index, op in enumerate(graph.operators):
         rule = rules().get(op.opcode)
         for position, t in enumerate(op.inputs):
@@ -144,4 +143,4 @@ def require_supported(model, source=None):
             if role in ("weight", "bias") and t >= 0 and model.tensor_data(graph.tensors[t]) is None:
                 raise UnsupportedOpError(
                     f"op {index} ({op.opcode}): {role} {graph.tensors[t].name!r} is computed at "
-                    "run time; int8 quantization needs it constant", source=source)
+                    "run time; int8 quantization needs it constant")

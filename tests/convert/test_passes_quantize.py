@@ -1,4 +1,5 @@
-"""The converter's quantizing passes, one class per pass, on builder-made float models.
+"""The converter's quantizing passes, one class per pass, on builder-made float models, and the
+refusals pipeline.run makes before them (rules.require_supported).
 
 The rules they implement come from schema/int8_spec.json; each test builds the smallest graph
 that exercises one rule and looks at the parameters written. Models that come out whole are
@@ -185,28 +186,6 @@ class TestQuantizeActivations:
         with pytest.raises(LitequantError, match="has no calibrated range"):
             quantize_activations.run(model)
 
-    def test_unsupported_ops_are_named_with_counts(self):
-        b = ModelBuilder()
-        x = b.input((1, 4), name="x")
-        b.output(b.unary("EXP", b.unary("EXP", b.unary("RELU", b.unary("COS", x)))))
-        with pytest.raises(UnsupportedOpError, match=r"^no int8 quantization for COS \(1\), EXP \(2\)$"):
-            quantize_activations.run(b.build())
-
-    def test_int8_weights_mean_the_model_is_already_quantized(self):
-        b = ModelBuilder()
-        x = b.input((1, 4), name="x")
-        b.output(b.fully_connected(x, np.ones((2, 4), np.int8), weight_quant=(0.1, 0)))
-        with pytest.raises(LitequantError, match=r"^op 0 \(FULLY_CONNECTED\) has int8 tensor "
-                                                 r"'t1': is the model already quantized\?$"):
-            quantize_activations.run(b.build())
-
-    def test_uint8_input_behind_dequantize_is_only_unsupported(self):
-        b = ModelBuilder()
-        x = b.input((1, 4), dtype="uint8", quant=(0.1, 128), name="x")
-        b.output(b.unary("RELU", b.unary("DEQUANTIZE", x, out_dtype="float32")))
-        with pytest.raises(UnsupportedOpError, match=r"^no int8 quantization for DEQUANTIZE \(1\)$"):
-            quantize_activations.run(b.build())
-
     def test_integer_only_ops_are_left_alone(self):
         b = ModelBuilder()
         x = b.input((1, 4), name="x")
@@ -215,6 +194,40 @@ class TestQuantizeActivations:
         model = quantize(b.build(), [[np.zeros((1, 4), np.float32), np.int32([1, 2])]])
         assert opcodes(model) == ["QUANTIZE", "RELU", "RESHAPE", "DEQUANTIZE"]
         assert model.subgraphs[0].operators[2].version == 1
+
+
+class TestRequireSupported:
+    """The refusals pipeline.run makes before calibrating."""
+
+    def test_unsupported_ops_are_named_with_counts(self):
+        b = ModelBuilder()
+        x = b.input((1, 4), name="x")
+        b.output(b.unary("EXP", b.unary("EXP", b.unary("RELU", b.unary("COS", x)))))
+        with pytest.raises(UnsupportedOpError, match=r"^no int8 quantization for COS \(1\), EXP \(2\)$"):
+            rules.require_supported(b.build())
+
+    def test_int8_weights_mean_the_model_is_already_quantized(self):
+        b = ModelBuilder()
+        x = b.input((1, 4), name="x")
+        b.output(b.fully_connected(x, np.ones((2, 4), np.int8), weight_quant=(0.1, 0)))
+        with pytest.raises(LitequantError, match=r"^op 0 \(FULLY_CONNECTED\) has int8 tensor "
+                                                 r"'t1': is the model already quantized\?$"):
+            rules.require_supported(b.build())
+
+    def test_uint8_input_behind_dequantize_is_only_unsupported(self):
+        b = ModelBuilder()
+        x = b.input((1, 4), dtype="uint8", quant=(0.1, 128), name="x")
+        b.output(b.unary("RELU", b.unary("DEQUANTIZE", x, out_dtype="float32")))
+        with pytest.raises(UnsupportedOpError, match=r"^no int8 quantization for DEQUANTIZE \(1\)$"):
+            rules.require_supported(b.build())
+
+    def test_weights_must_be_constant(self):
+        b = ModelBuilder()
+        x, w = b.input((1, 4), name="x"), b.input((3, 4), name="w")
+        b.output(b.fully_connected(x, w))
+        with pytest.raises(UnsupportedOpError, match=r"op 0 \(FULLY_CONNECTED\): weight 'w' is "
+                                                     "computed at run time"):
+            rules.require_supported(b.build())
 
 
 class TestQuantizeWeights:
@@ -271,16 +284,6 @@ class TestQuantizeWeights:
         w, bias = (model.tensor_data(graph.tensors[t]) for t in graph.operators[1].inputs[1:3])
         assert w[0].tolist() == [16, -47, 8, 63]      # max|w| / 63 per step
         assert bias.tolist() == [0, 1000]             # weight scale widened to fit the bias
-
-    def test_weights_must_be_constant(self):
-        b = ModelBuilder()
-        x, w = b.input((1, 4), name="x"), b.input((3, 4), name="w")
-        b.output(b.fully_connected(x, w))
-        model = b.build()
-        calibrate.run(model, [[np.ones((1, 4), np.float32), np.ones((3, 4), np.float32)]])
-        with pytest.raises(UnsupportedOpError, match=r"op 0 \(FULLY_CONNECTED\): weight 'w' is "
-                                                     "computed at run time"):
-            quantize_activations.run(model)
 
 
 class TestSetIoTypes:
