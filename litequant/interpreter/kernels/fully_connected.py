@@ -54,6 +54,13 @@ def prepare(ctx):
             raise ctx.unsupported(f"{w.dtype} weights with float32 activations (hybrid)")
         lo, hi = _common.float_activation_clamp(ctx, activation)
         return _with_operands(ctx, _float_operands, _float_fc(shape_of, lo, hi))
+    return _prepare_int8(ctx, units, shape_of, activation)
+
+
+def _prepare_int8(ctx, units, shape_of, activation):
+    """The int8 checks LiteRT makes, then the float64 rescale and clamp prepared once."""
+    x, w = ctx.inputs[:2]
+    bias = ctx.inputs[2] if len(ctx.inputs) > 2 else None
     _common.require_quantized(ctx, x, w, ctx.outputs[0])
     if w.dtype != "int8":
         raise ctx.unsupported(f"{w.dtype} weights with int8 activations")
