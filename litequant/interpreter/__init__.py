@@ -5,10 +5,12 @@ Every tensor's value stays readable after invoke() (as LiteRT's
 experimental_preserve_all_tensors=True gives), and `run()` offers the converter a pass that
 keeps nothing but what it is shown.
 """
+import os
+
 import numpy as np
 
 from litequant import format as tflite_format
-from litequant.errors import StateError, TensorError
+from litequant.errors import LitequantError, StateError, TensorError
 from litequant.interpreter import plan
 
 
@@ -21,7 +23,11 @@ class Interpreter:
         if (model_path is None) == (model_content is None):
             raise TypeError("give exactly one of model_path and model_content")
         model = tflite_format.read(model_path if model_path is not None else model_content)
-        self._load(model)
+        try:
+            self._load(model)
+        except LitequantError as e:
+            e.source = e.source or (os.fspath(model_path) if model_path is not None else None)
+            raise
 
     @classmethod
     def from_model(cls, model):

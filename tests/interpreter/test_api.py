@@ -228,5 +228,6 @@ def test_unsupported_op_fails_at_construction_naming_index_and_op(tmp_path):
     b.output(b.op("FLOOR", [flat], (6,)))
     path = tmp_path / "floor.tflite"
     path.write_bytes(tflite_format.write(b.build()))
-    with pytest.raises(UnsupportedOpError, match=r"op 1 \(FLOOR\)"):
+    with pytest.raises(UnsupportedOpError, match=r"op 1 \(FLOOR\)") as caught:
         Interpreter(model_path=str(path))
+    assert caught.value.source == str(path)     # `litequant run` names the file

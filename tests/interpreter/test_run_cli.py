@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from litequant import Interpreter
+from litequant import format as tflite_format
 from litequant.interpreter import files
 
 
@@ -52,6 +53,18 @@ def test_mismatched_shape_is_one_error_line_and_nothing_written(digits):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("litequant: error: ")
     assert "does not fit" in result.stderr
     assert not (tmp / "out.npz").exists()
+
+
+def test_model_errors_name_the_model(digits):
+    model, x, tmp = digits
+    edited = tflite_format.read(model)
+    edited.subgraphs[0].operators[7].opcode = "FLOOR"
+    path = tmp / "floor.tflite"
+    tflite_format.save(edited, path)
+    np.save(tmp / "in.npy", x)
+    result = litequant("run", str(path), "--input", str(tmp / "in.npy"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"litequant: error: {path}: op 7 (FLOOR): no kernel"), result.stderr
 
 
 def _damaged_member(path):
