@@ -323,13 +323,6 @@ def rescale(x, src_integer_bits, dst_integer_bits):
     return saturating_rounding_multiply_by_pot(x, src_integer_bits - dst_integer_bits)
 
 
-def fixed_point_constant(real, integer_bits=0):
-    """A real constant as a raw value in Q(integer_bits): round(real * 2^(31 - ib)), clamped to
-    the int32 range (gemmlowp FromDouble, which checks the hard-coded constants)."""
-    raw = _round_half_away_scalar(real * float(1 << (31 - integer_bits)))
-    return max(INT32_MIN, min(INT32_MAX, raw))
-
-
 _EXP_MINUS_ONE_EIGHTH = 1895147668          # exp(-1/8) in Q0.31
 _ONE_THIRD = 715827883                      # 1/3 in Q0.31
 # exp(-2^k) in Q0.31 for k = -2 .. 4: the barrel shifter of exp_on_negative_values.

@@ -353,16 +353,26 @@ def test_rescale_moves_between_formats():
     assert int(fp.rescale(1 << 26, 5, 0)) == INT32_MAX            # 1.0 does not fit Q0.31: saturates
     assert int(fp.rescale(1 << 20, 5, 0)) == 1 << 25
     assert int(fp.rescale(INT32_MAX, 0, 12)) == 1 << 19           # rounds to 1.0 in Q12.19
-    assert fp.fixed_point_constant(math.exp(-1 / 8)) == 1895147668
-    assert fp.fixed_point_constant(48 / 17, 2) == 1515870810
-    assert fp.fixed_point_constant(-32 / 17, 2) == -1010580540
-    assert fp.fixed_point_constant(1 / 3) == 715827883
+
+
+def fixed_point_constant(real, integer_bits=0):
+    """gemmlowp's FromDouble, which checks its hard-coded constants: round(real · 2^(31 - ib))
+    clamped to int32 (none of the constants below is near a tie)."""
+    raw = real * 2.0 ** (31 - integer_bits)
+    return max(INT32_MIN, min(INT32_MAX, int(math.copysign(math.floor(abs(raw) + 0.5), raw))))
+
+
+def test_hard_coded_constants():
+    assert fixed_point_constant(math.exp(-1 / 8)) == 1895147668
+    assert fixed_point_constant(48 / 17, 2) == 1515870810
+    assert fixed_point_constant(-32 / 17, 2) == -1010580540
+    assert fixed_point_constant(1 / 3) == 715827883
 
 
 @pytest.mark.parametrize("k, raw", [(-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
                                     (2, 39332535), (3, 720401), (4, 242)])
 def test_barrel_shifter_constants(k, raw):
-    assert fp.fixed_point_constant(math.exp(-(2.0 ** k))) == raw
+    assert fixed_point_constant(math.exp(-(2.0 ** k))) == raw
 
 
 # --- Part 4: float helpers -----------------------------------------------------------------------

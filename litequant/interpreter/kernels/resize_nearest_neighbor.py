@@ -13,7 +13,8 @@ import functools
 
 import numpy as np
 
-from litequant.interpreter.kernels import _common, _resize
+from litequant import fixedpoint
+from litequant.interpreter.kernels import _resize
 
 OP = "RESIZE_NEAREST_NEIGHBOR"
 
@@ -39,8 +40,7 @@ def nearest_sources(in_size, out_size, align_corners, half_pixel_centers):
     offset = f32(0.5) if half_pixel_centers else f32(0.0)
     position = (np.arange(out_size, dtype=f32) + offset) * scale
     if align_corners:
-        # Widened first: adding 0.5 in float32 could itself round (0.49999997 + 0.5 -> 1).
-        source = _common.round_half_away_from_zero(position.astype(np.float64))
+        source = fixedpoint.round_half_away_from_zero(position)
     else:
         source = np.floor(position)
     source = np.minimum(source.astype(np.int64), in_size - 1)
