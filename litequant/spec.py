@@ -34,8 +34,44 @@ def enum_field(field):
 
 
 def op(name):
-    """schema/ops.json's entry for a builtin op: its options table and the versions written."""
+    """schema/ops.json's entry for a builtin op: its options table, the versions written and
+    its operands."""
     return load("ops")["ops"][name]
+
+
+def operand_problem(opcode, inputs, outputs):
+    """Why an operator's inputs and outputs (tensor indices, -1 for an omitted input) do not
+    fit the operands schema/ops.json lists for its op, e.g. 'input 1 (filter) is required but
+    omitted'; None if they fit or the op is not listed."""
+    entry = load("ops")["ops"].get(opcode)
+    if entry is None:
+        return None
+    for kind, names, indices in (("input", entry["inputs"], inputs),
+                                 ("output", entry["outputs"], outputs)):
+        least = sum(1 for n in names if not n.endswith("?"))
+        most = None if names[-1].endswith("...") else len(names)
+        if len(indices) < least or (most is not None and len(indices) > most):
+            return f"takes {_operand_count(kind, names, least, most)}, got {len(indices)}"
+        for position, t in enumerate(indices):
+            name = names[min(position, len(names) - 1)]
+            if t < 0 and not name.endswith("?"):
+                return f"{kind} {position} ({name.rstrip('.')}) is required but omitted"
+    return None
+
+
+def _operand_count(kind, names, least, most):
+    """'1 output', '2 to 3 inputs (input, filter, optional bias)', '1 or more inputs (values)'."""
+    if most is None:
+        count = f"{least} or more"
+    elif most == least:
+        count = str(least)
+    else:
+        count = f"{least} to {most}"
+    plural = "" if count == "1" else "s"
+    if len(names) == 1 and most is not None:
+        return f"{count} {kind}{plural}"
+    listed = ", ".join(f"optional {n[:-1]}" if n.endswith("?") else n.rstrip(".") for n in names)
+    return f"{count} {kind}{plural} ({listed})"
 
 
 def fused_activation_bounds(name):

@@ -35,6 +35,15 @@ def test_every_options_table_in_the_op_table_exists_in_the_format_schema():
         assert info["options"] is None or info["options"] in spec.tables(), name
 
 
+def test_operand_lists_are_well_formed():
+    """Optional operands ("bias?") come last; a repeated one ("values...") is the only one."""
+    for name, info in spec.load("ops")["ops"].items():
+        for names in (info["inputs"], info["outputs"]):
+            optional = [n.endswith("?") for n in names]
+            assert names and optional == sorted(optional), name
+            assert all(not n.endswith("...") for n in names) or len(names) == 1, name
+
+
 def test_fused_activation_bounds_name_activation_function_types():
     assert set(spec.load("ops")["fused_activations"]) <= set(spec.enum("ActivationFunctionType"))
     assert spec.fused_activation_bounds("RELU") == (0.0, float("inf"))

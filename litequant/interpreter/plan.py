@@ -3,8 +3,11 @@
 A kernel module's `prepare(ctx)` checks the operator (dtypes, shapes, options), computes what
 does not depend on the input values (fixed-point multipliers, clamps, weight layouts) and
 returns the function that runs the op: `fn(*input_arrays) -> output array` (a tuple for ops
-with several outputs). Omitted optional inputs arrive as None.
+with several outputs). Omitted optional inputs arrive as None; an operator whose operands do
+not fit its op's list in schema/ops.json (a required input omitted, too many or too few) is
+refused before its kernel sees it.
 """
+from litequant import spec
 from litequant.errors import ModelFormatError, UnsupportedOpError
 from litequant.interpreter import kernels
 
@@ -55,6 +58,9 @@ def build(model, subgraph_index=0):
     steps = []
     for index, op in enumerate(graph.operators):
         ctx = OpContext(model, graph, index, op)
+        problem = spec.operand_problem(op.opcode, op.inputs, op.outputs)
+        if problem:
+            raise ctx.fail(problem)
         run = kernels.load(op.opcode).prepare(ctx)
         steps.append(Step(index, op.opcode, run, tuple(op.inputs), tuple(op.outputs)))
     _mark_releases(steps, graph)

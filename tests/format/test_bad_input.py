@@ -164,6 +164,28 @@ def test_constant_bytes_do_not_match_the_shape(tmp_path, data_dir, digits_input,
                           command=(command, *options))
 
 
+def _omit(position):
+    return lambda op: op.inputs.__setitem__(position, -1)
+
+
+@pytest.mark.parametrize("op, edit, words", [
+    (0, _omit(1), "op 0 (CONV_2D): input 1 (filter) is required but omitted"),
+    (1, _omit(0), "op 1 (DEPTHWISE_CONV_2D): input 0 (input) is required but omitted"),
+    (0, _omit(2), None),                        # the bias is optional
+    (0, lambda op: op.inputs.pop(), None),
+    (0, lambda op: op.inputs.__delitem__(slice(1, None)),
+     "op 0 (CONV_2D): takes 2 to 3 inputs (input, filter, optional bias), got 1"),
+    (7, lambda op: op.inputs.append(5), "op 7 (SOFTMAX): takes 1 input, got 2"),
+    (7, lambda op: op.outputs.clear(), "op 7 (SOFTMAX): takes 1 output, got 0"),
+])
+def test_operands_that_do_not_fit_the_op(tmp_path, data_dir, digits_input, op, edit, words):
+    path = _edited(data_dir, tmp_path, lambda model: edit(model.subgraphs[0].operators[op]))
+    if words is None:
+        assert run_cli(path, "run", "--input", digits_input)[0] == 0
+    else:
+        assert_one_error_line(path, words, command=("run", "--input", digits_input))
+
+
 def test_zero_points_do_not_match_scales(tmp_path, data_dir):
     def edit(model):
         model.subgraphs[0].tensors[3].quantization.zero_point = np.zeros(3, np.int64)
