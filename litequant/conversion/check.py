@@ -5,7 +5,8 @@ activations int8 per-tensor with a zero point in range; weights constant int8, p
 op's weight dimension, symmetric, within [-127, 127]; biases int32 with zero point 0 and scale
 S_in * S_w[c]; fixed and shared output parameters; every quantized op at the version the spec
 gives; QUANTIZE / DEQUANTIZE only between the types the spec allows; no float op left inside;
-the min_runtime_version metadata, when present, no older than the ops need.
+the min_runtime_version metadata, when present, no older than the ops need; and first, that
+each operator has the operands its op takes (schema/ops.json).
 Used by `litequant check` and by the converter's tests.
 """
 import os
@@ -16,6 +17,7 @@ from typing import Optional
 import numpy as np
 
 from litequant import format as tflite_format
+from litequant import spec
 from litequant.conversion import rules
 from litequant.conversion.passes import set_op_versions
 
@@ -48,6 +50,9 @@ def check(model):
 
 
 def _op_violations(model, graph, op):
+    problem = spec.operand_problem(op.opcode, op.inputs, op.outputs)
+    if problem:
+        return [problem]    # the checks below read the operands by position
     if op.opcode in rules.interface_rules():
         return _interface_violations(graph, op, rules.interface_rules()[op.opcode])
     rule = rules.rules().get(op.opcode)

@@ -232,6 +232,22 @@ class TestOps:
         m.buffers[buffer] = ir.Buffer(np.frombuffer(text.ljust(16, b"\0"), np.uint8))
         only(m, "metadata min_runtime_version", "is not a version number")
 
+    @pytest.mark.parametrize("opcode, position, words", [
+        ("CONV_2D", 1, "input 1 (filter) is required but omitted"),
+        ("QUANTIZE", 0, "input 0 (input) is required but omitted"),     # not the last tensor
+    ])
+    def test_omitted_required_input(self, opcode, position, words):
+        m = model()
+        graph, op = find(m, opcode)
+        op.inputs[position] = -1
+        only(m, f"({opcode}): {words}")
+
+    def test_operator_without_output(self):
+        m = model()
+        graph, op = find(m, "CONCATENATION")
+        op.outputs = []
+        only(m, "(CONCATENATION): takes 1 output, got 0")
+
     def test_every_violation_is_one_line(self):
         m = model()
         for graph in m.subgraphs:
