@@ -122,11 +122,15 @@ class Model:
         """A constant tensor's values as a numpy view of its buffer, or None for activations.
         A sparse tensor's buffer holds only its stored values, so they come back flat (1-D);
         interpreter.kernels.densify expands them to `tensor.shape`."""
-        data = self.buffers[tensor.buffer].data if tensor.buffer < len(self.buffers) else None
-        if data is None or data.size == 0 or tensor.dtype not in NUMPY_TYPES:
+        if not self.is_constant(tensor):
             return None
-        values = data.view(np.dtype(tensor.dtype))
+        values = self.buffers[tensor.buffer].data.view(np.dtype(tensor.dtype))
         return values if tensor.sparsity is not None else values.reshape(tensor.shape)
+
+    def is_constant(self, tensor):
+        """Whether tensor_data gives values: the tensor's buffer holds data of a numeric type."""
+        data = self.buffers[tensor.buffer].data if tensor.buffer < len(self.buffers) else None
+        return data is not None and data.size > 0 and tensor.dtype in NUMPY_TYPES
 
     def add_buffer(self, array):
         """Append a buffer holding `array`'s bytes; returns its index."""

@@ -4,12 +4,15 @@ A kernel module's `prepare(ctx)` checks the operator (dtypes, shapes, options), 
 does not depend on the input values (fixed-point multipliers, clamps, weight layouts) and
 returns the function that runs the op: `fn(*input_arrays) -> output array` (a tuple for ops
 with several outputs). Omitted optional inputs arrive as None; an operator whose operands do
-not fit its op's list in schema/ops.json (a required input omitted, too many or too few) is
-refused before its kernel sees it.
+not fit its op's list in schema/ops.json (a required input omitted, too many or too few), or
+that reads a tensor nothing has written by then, is refused before its kernel sees it.
 """
 from litequant import spec
 from litequant.errors import ModelFormatError, UnsupportedOpError
 from litequant.interpreter import kernels
+
+
+_NO_VALUE = "has no value: it is not a constant or a model input"
 
 
 class OpContext:
@@ -56,13 +59,25 @@ def build(model, subgraph_index=0):
         raise UnsupportedOpError(
             f"op {first} ({graph.operators[first].opcode}): no kernel for {', '.join(missing)}")
     steps = []
+    # An empty constant has no data to store: its zero elements need no writer either.
+    written = set(graph.inputs) | {t for t, tensor in enumerate(graph.tensors)
+                                   if model.is_constant(tensor) or 0 in tensor.shape}
     for index, op in enumerate(graph.operators):
         ctx = OpContext(model, graph, index, op)
         problem = spec.operand_problem(op.opcode, op.inputs, op.outputs)
         if problem:
             raise ctx.fail(problem)
+        unset = [p for p, t in enumerate(op.inputs) if t >= 0 and t not in written]
+        if unset:
+            raise ctx.fail(f"input {unset[0]} ({ctx.inputs[unset[0]].name}) {_NO_VALUE}, "
+                           "and no earlier op writes it")
         run = kernels.load(op.opcode).prepare(ctx)
         steps.append(Step(index, op.opcode, run, tuple(op.inputs), tuple(op.outputs)))
+        written.update(op.outputs)
+    unset = [p for p, t in enumerate(graph.outputs) if t not in written]
+    if unset:
+        name = graph.tensors[graph.outputs[unset[0]]].name
+        raise ModelFormatError(f"model output {unset[0]} ({name}) {_NO_VALUE}, and no op writes it")
     _mark_releases(steps, graph)
     return steps
 

@@ -186,6 +186,16 @@ def test_operands_that_do_not_fit_the_op(tmp_path, data_dir, digits_input, op, e
         assert_one_error_line(path, words, command=("run", "--input", digits_input))
 
 
+@pytest.mark.parametrize("edit, words", [
+    (lambda graph: setattr(graph, "inputs", []), "op 0 (CONV_2D): input 0 ("),
+    (lambda graph: graph.operators[2].inputs.__setitem__(0, 15), "op 2 (CONV_2D): input 0 ("),
+    (lambda graph: graph.operators.pop(), "model output 0 (StatefulPartitionedCall_1:0)"),
+])
+def test_tensors_read_before_anything_writes_them(tmp_path, data_dir, digits_input, edit, words):
+    path = _edited(data_dir, tmp_path, lambda model: edit(model.subgraphs[0]))
+    assert_one_error_line(path, words, "has no value", command=("run", "--input", digits_input))
+
+
 def test_zero_points_do_not_match_scales(tmp_path, data_dir):
     def edit(model):
         model.subgraphs[0].tensors[3].quantization.zero_point = np.zeros(3, np.int64)
@@ -249,6 +259,18 @@ def scratch(tmp_path_factory):
     return tmp_path_factory.mktemp("damaged") / "model.tflite"
 
 
+@pytest.fixture(scope="module")
+def inputs(data_dir, scratch):
+    """One sample of each small model's data, for `litequant run`."""
+    paths = []
+    for name in SMALL_MODELS:
+        path = scratch.parent / f"{name}.npy"
+        with np.load(data_dir / f"{name.split('_tf_')[0]}_eval.npz") as data:
+            np.save(path, data["x"][:1])
+        paths.append(path)
+    return paths
+
+
 @st.composite
 def damage(draw, size):
     """Edits to a file of `size` bytes: bit flips and spans of random bytes, then maybe a cut."""
@@ -271,31 +293,53 @@ def apply(data, edits, cut):
     return bytes(data[:cut] if cut is not None else data)
 
 
-def check_damaged(data, path):
+def check_damaged(data, path, inputs):
+    """analyze, check and run on the bytes: each succeeds or exits 2, never a traceback."""
     with time_limit(SECONDS_PER_CASE):
         try:
             read(data)
         except LitequantError:
             pass
         path.write_bytes(data)
-        status, out, err = run_cli(path)
+        analyzed = run_cli(path)
+        checked = run_cli(path, "check")
+        ran = run_cli(path, "run", "--input", inputs)
+    status, out, err = analyzed
     if status == 0:
         assert out.startswith(f"=== {path.name} ===") and err == ""
     else:
         assert status == 2 and out == ""
-        assert len(err.splitlines()) == 1 and err.startswith(f"litequant: error: {path}: "), err
+        assert_error_line(err, path)
+    status, out, err = checked
+    assert status in (0, 2)
+    if err:
+        assert out == ""
+        assert_error_line(err, path)
+    else:       # violations, or none
+        assert out and all(line.startswith(f"{path}: ") for line in out.splitlines()), out
+    status, out, err = ran
+    if status == 0:
+        assert err == ""
+    else:
+        assert status == 2 and out == ""
+        assert_error_line(err, path, inputs)
+
+
+def assert_error_line(err, *sources):
+    assert len(err.splitlines()) == 1 and err.endswith("\n"), err
+    assert any(err.startswith(f"litequant: error: {source}: ") for source in sources), err
 
 
 @settings(max_examples=300, deadline=None)
 @given(which=st.integers(0, len(SMALL_MODELS) - 1), seed=st.data())
-def test_random_damage(originals, scratch, which, seed):
+def test_random_damage(originals, scratch, inputs, which, seed):
     original = originals[which]
     edits, cut = seed.draw(damage(len(original)))
-    check_damaged(apply(original, edits, cut), scratch)
+    check_damaged(apply(original, edits, cut), scratch, inputs[which])
 
 
 @settings(max_examples=150, deadline=None)
 @given(which=st.integers(0, len(SMALL_MODELS) - 1), fraction=st.floats(0, 1))
-def test_random_truncation(originals, scratch, which, fraction):
+def test_random_truncation(originals, scratch, inputs, which, fraction):
     original = originals[which]
-    check_damaged(original[:int(len(original) * fraction)], scratch)
+    check_damaged(original[:int(len(original) * fraction)], scratch, inputs[which])
