@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from litequant import format as tflite_format
-from litequant.errors import LitequantError, StateError, TensorError
+from litequant.errors import LitequantError, ModelFormatError, StateError, TensorError
 from litequant.interpreter import plan
 
 
@@ -23,16 +23,18 @@ class Interpreter:
         if (model_path is None) == (model_content is None):
             raise TypeError("give exactly one of model_path and model_content")
         model = tflite_format.read(model_path if model_path is not None else model_content)
+        self._source = os.fspath(model_path) if model_path is not None else None
         try:
             self._load(model)
         except LitequantError as e:
-            e.source = e.source or (os.fspath(model_path) if model_path is not None else None)
+            e.source = e.source or self._source
             raise
 
     @classmethod
     def from_model(cls, model):
         """An interpreter over an in-memory ir.Model (no serialization)."""
         self = cls.__new__(cls)
+        self._source = None
         self._load(model)
         return self
 
@@ -70,7 +72,7 @@ class Interpreter:
     def _propagate_shapes(self):
         """Output and intermediate shapes follow from one pass over zeros of the new shapes."""
         inputs = [np.zeros(self._shapes[i], self._graph.tensors[i].dtype) for i in self._graph.inputs]
-        values = self._execute(inputs, release=False)
+        values = self._execute(inputs, release=False, check_shapes=False)
         for i, value in enumerate(values):
             if value is not None:
                 self._shapes[i] = value.shape
@@ -168,17 +170,27 @@ class Interpreter:
         values = self._execute(inputs, release=True, observe=observe)
         return [values[i] for i in self._graph.outputs]
 
-    def _execute(self, inputs, release, observe=None):
+    def _execute(self, inputs, release, observe=None, check_shapes=True):
         values = list(self._constants)
         for index, value in zip(self._graph.inputs, inputs):
             values[index] = value
             if observe is not None:
                 observe(index, value)
+        # The kernels were prepared for the shapes the model gives: fed inputs of those shapes,
+        # an op with fixed shapes that writes another contradicts the model, and the next op
+        # would misread it.
+        check_shapes = check_shapes and all(
+            np.shape(value) == self._shapes[index] for index, value in zip(self._graph.inputs, inputs))
         for step in self._steps:
             result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
             if len(step.outputs) == 1:
                 result = (result,)
-            for t, value in zip(step.outputs, result):
+            for position, (t, value) in enumerate(zip(step.outputs, result)):
+                if check_shapes and step.fixed_shapes and np.shape(value) != self._shapes[t]:
+                    raise ModelFormatError(
+                        f"op {step.index} ({step.opcode}): output {position} "
+                        f"({self._graph.tensors[t].name}) has shape {list(np.shape(value))}, "
+                        f"the model gives {list(self._shapes[t])}", source=self._source)
                 values[t] = value
                 if observe is not None:
                     observe(t, value)

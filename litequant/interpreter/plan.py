@@ -42,12 +42,13 @@ class OpContext:
 
 
 class Step:
-    __slots__ = ("index", "opcode", "run", "inputs", "outputs", "release")
+    __slots__ = ("index", "opcode", "run", "inputs", "outputs", "release", "fixed_shapes")
 
     def __init__(self, index, opcode, run, inputs, outputs):
         self.index, self.opcode, self.run = index, opcode, run
         self.inputs, self.outputs = inputs, outputs
         self.release = ()   # tensors whose last reader is this step
+        self.fixed_shapes = False   # outputs have the model's shapes when the model inputs do
 
 
 def build(model, subgraph_index=0):
@@ -79,7 +80,24 @@ def build(model, subgraph_index=0):
         name = graph.tensors[graph.outputs[unset[0]]].name
         raise ModelFormatError(f"model output {unset[0]} ({name}) {_NO_VALUE}, and no op writes it")
     _mark_releases(steps, graph)
+    _mark_fixed_shapes(steps, model, graph)
     return steps
+
+
+def _mark_fixed_shapes(steps, model, graph):
+    """Mark the steps whose outputs take the shapes the model gives whenever the model inputs
+    do: each input's shape is fixed, and no input after the first is an integer tensor computed
+    at run time (a MEAN's axes, a RESHAPE's shape, a PAD's paddings) whose values choose the
+    output shape."""
+    constants = {t for t, tensor in enumerate(graph.tensors) if model.is_constant(tensor)}
+    fixed = set(graph.inputs) | constants
+    for step in steps:
+        computed_sizes = any(position > 0 and t >= 0 and t not in constants
+                             and graph.tensors[t].dtype in ("int32", "int64")
+                             for position, t in enumerate(step.inputs))
+        step.fixed_shapes = not computed_sizes and all(t in fixed for t in step.inputs if t >= 0)
+        if step.fixed_shapes:
+            fixed.update(step.outputs)
 
 
 def _mark_releases(steps, graph):

@@ -196,6 +196,21 @@ def test_tensors_read_before_anything_writes_them(tmp_path, data_dir, digits_inp
     assert_one_error_line(path, words, "has no value", command=("run", "--input", digits_input))
 
 
+@pytest.mark.parametrize("name", ["digits_cnn_float", "digits_cnn_tf_int8"])
+@pytest.mark.parametrize("first, stride, shapes", [
+    (True, 2, "has shape [1, 8, 4, 16], the model gives [1, 8, 8, 16]"),
+    (False, 3, "has shape [1, 2, 1, 32], the model gives [1, 2, 2, 32]"),
+])
+def test_op_writes_another_shape_than_the_model_gives(tmp_path, data_dir, digits_input, name,
+                                                      first, stride, shapes):
+    def edit(model):
+        convs = [o for o in model.subgraphs[0].operators if o.opcode == "CONV_2D"]
+        convs[0 if first else -1].options["stride_w"] = stride
+    path = _edited(data_dir, tmp_path, edit, name)
+    assert_one_error_line(path, "(CONV_2D): output 0 (", shapes,
+                          command=("run", "--input", digits_input))
+
+
 def test_zero_points_do_not_match_scales(tmp_path, data_dir):
     def edit(model):
         model.subgraphs[0].tensors[3].quantization.zero_point = np.zeros(3, np.int64)
