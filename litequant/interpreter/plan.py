@@ -4,8 +4,9 @@ A kernel module's `prepare(ctx)` checks the operator (dtypes, shapes, options), 
 does not depend on the input values (fixed-point multipliers, clamps, weight layouts) and
 returns the function that runs the op: `fn(*input_arrays) -> output array` (a tuple for ops
 with several outputs). Omitted optional inputs arrive as None; an operator whose operands do
-not fit its op's list in schema/ops.json (a required input omitted, too many or too few), or
-that reads a tensor nothing has written by then, is refused before its kernel sees it.
+not fit its op's list in schema/ops.json (a required input omitted, too many or too few), that
+reads a tensor nothing has written by then, or a sparse tensor (DENSIFY alone expands those),
+is refused before its kernel sees it.
 """
 from litequant import spec
 from litequant.errors import ModelFormatError, UnsupportedOpError
@@ -72,6 +73,11 @@ def build(model, subgraph_index=0):
         if unset:
             raise ctx.fail(f"input {unset[0]} ({ctx.inputs[unset[0]].name}) {_NO_VALUE}, "
                            "and no earlier op writes it")
+        sparse = [p for p, tensor in enumerate(ctx.inputs)
+                  if tensor is not None and tensor.sparsity is not None]
+        if sparse and op.opcode != "DENSIFY":
+            raise ctx.fail(f"input {sparse[0]} ({ctx.inputs[sparse[0]].name}) is sparse; only "
+                           "DENSIFY reads sparse tensors", UnsupportedOpError)
         run = kernels.load(op.opcode).prepare(ctx)
         steps.append(Step(index, op.opcode, run, tuple(op.inputs), tuple(op.outputs)))
         written.update(op.outputs)

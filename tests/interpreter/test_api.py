@@ -231,3 +231,11 @@ def test_unsupported_op_fails_at_construction_naming_index_and_op(tmp_path):
     with pytest.raises(UnsupportedOpError, match=r"op 1 \(FLOOR\)") as caught:
         Interpreter(model_path=str(path))
     assert caught.value.source == str(path)     # `litequant run` names the file
+
+
+def test_sparse_constant_outside_densify_is_refused(data_dir):
+    """Only DENSIFY reads a sparse constant's stored values; any other kernel expects it dense."""
+    model = tflite_format.read(data_dir / "digits_cnn_float.tflite")
+    model.subgraphs[0].tensors[10].sparsity = {"traversal_order": [0, 1, 2, 3]}
+    with pytest.raises(UnsupportedOpError, match=r"op 0 \(CONV_2D\): input 1 \(.*\) is sparse"):
+        Interpreter.from_model(model)
