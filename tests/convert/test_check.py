@@ -225,11 +225,12 @@ class TestOps:
         m.buffers[buffer] = ir.Buffer(np.frombuffer(b"1.5.0".ljust(16, b"\0"), np.uint8))
         only(m, "metadata min_runtime_version '1.5.0' is older than '1.14.0'")
 
-    @pytest.mark.parametrize("text", [b"v1.14", b"1..0", b"\xff\xfe"])
+    @pytest.mark.parametrize("text", [b"v1.14", b"1..0", b"\xff\xfe", None])
     def test_min_runtime_version_that_is_not_a_version(self, text):
         m = model()
         name, buffer = next(entry for entry in m.metadata if entry[0] == "min_runtime_version")
-        m.buffers[buffer] = ir.Buffer(np.frombuffer(text.ljust(16, b"\0"), np.uint8))
+        data = None if text is None else np.frombuffer(text.ljust(16, b"\0"), np.uint8)
+        m.buffers[buffer] = ir.Buffer(data)
         only(m, "metadata min_runtime_version", "is not a version number")
 
     @pytest.mark.parametrize("opcode, position, words", [

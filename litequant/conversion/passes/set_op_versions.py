@@ -106,7 +106,7 @@ def metadata_text(model):
     for name, buffer in model.metadata:
         if name == METADATA_NAME:
             data = model.buffers[buffer].data
-            return b"" if data is None else bytes(data).rstrip(b"\0").decode("ascii", "replace")
+            return "" if data is None else bytes(data).rstrip(b"\0").decode("ascii", "replace")
     return None
 
 
