@@ -6,14 +6,18 @@ returns the function that runs the op: `fn(*input_arrays) -> output array` (a tu
 with several outputs). Omitted optional inputs arrive as None; an operator whose operands do
 not fit its op's list in schema/ops.json (a required input omitted, too many or too few), that
 reads a tensor nothing has written by then, or a sparse tensor (DENSIFY alone expands those),
-is refused before its kernel sees it.
+is refused before its kernel sees it; so is quantization the fixed-point set-up cannot use
+(a scale that is not finite, a zero point outside its type).
 """
-from litequant import spec
+import numpy as np
+
+from litequant import ir, spec
 from litequant.errors import ModelFormatError, UnsupportedOpError
 from litequant.interpreter import kernels
 
 
 _NO_VALUE = "has no value: it is not a constant or a model input"
+_INTEGER_TYPES = tuple(t for t in ir.NUMPY_TYPES if np.dtype(t).kind in "iu")
 
 
 class OpContext:
@@ -73,6 +77,7 @@ def build(model, subgraph_index=0):
         if unset:
             raise ctx.fail(f"input {unset[0]} ({ctx.inputs[unset[0]].name}) {_NO_VALUE}, "
                            "and no earlier op writes it")
+        _require_usable_quantization(ctx)
         sparse = [p for p, tensor in enumerate(ctx.inputs)
                   if tensor is not None and tensor.sparsity is not None]
         if sparse and op.opcode != "DENSIFY":
@@ -88,6 +93,27 @@ def build(model, subgraph_index=0):
     _mark_releases(steps, graph)
     _mark_fixed_shapes(steps, model, graph)
     return steps
+
+
+def _require_usable_quantization(ctx):
+    """Scales finite, and positive but for constants (an all-zero weight channel may have scale
+    0); zero points within the integer type. The kernels' fixed-point set-up assumes both."""
+    for kind, tensors in (("input", ctx.inputs), ("output", ctx.outputs)):
+        for position, tensor in enumerate(tensors):
+            q = None if tensor is None else tensor.quantization
+            if q is None or q.scale.size == 0 or tensor.dtype not in _INTEGER_TYPES:
+                continue
+            where = f"{kind} {position} ({tensor.name})"
+            constant = ctx.model.is_constant(tensor)
+            bad = ~np.isfinite(q.scale) | (q.scale < 0 if constant else q.scale <= 0)
+            if bad.any():
+                raise ctx.fail(f"{where}: scale {float(q.scale[bad][0])!r} is not finite and "
+                               f"{'non-negative' if constant else 'positive'}")
+            info = np.iinfo(tensor.dtype)
+            outside = (q.zero_point < info.min) | (q.zero_point > info.max)
+            if outside.any():
+                raise ctx.fail(f"{where}: zero point {int(q.zero_point[outside][0])} is outside "
+                               f"the {tensor.dtype} range [{info.min}, {info.max}]")
 
 
 def _mark_fixed_shapes(steps, model, graph):

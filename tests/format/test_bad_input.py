@@ -211,6 +211,24 @@ def test_op_writes_another_shape_than_the_model_gives(tmp_path, data_dir, digits
                           command=("run", "--input", digits_input))
 
 
+@pytest.mark.parametrize("tensor, scale, zero_point, where, what", [
+    (12, None, -4129, "op 0 (QUANTIZE): output 0 (", "zero point -4129 is outside the int8 range"),
+    (12, np.inf, None, "op 0 (QUANTIZE): output 0 (", "scale inf is not finite and positive"),
+    (12, 0.0, None, "op 0 (QUANTIZE): output 0 (", "scale 0.0 is not finite and positive"),
+    (7, np.nan, None, "op 3 (CONV_2D): input 1 (", "scale nan is not finite"),
+])
+def test_quantization_the_interpreter_cannot_use(tmp_path, data_dir, digits_input, tensor,
+                                                 scale, zero_point, where, what):
+    def edit(model):
+        q = model.subgraphs[0].tensors[tensor].quantization
+        if scale is not None:
+            q.scale = np.broadcast_to(np.float32(scale), q.scale.shape).copy()
+        if zero_point is not None:
+            q.zero_point = np.full_like(q.zero_point, zero_point)
+    path = _edited(data_dir, tmp_path, edit, "digits_cnn_tf_int8")
+    assert_one_error_line(path, where, what, command=("run", "--input", digits_input))
+
+
 def test_zero_points_do_not_match_scales(tmp_path, data_dir):
     def edit(model):
         model.subgraphs[0].tensors[3].quantization.zero_point = np.zeros(3, np.int64)
