@@ -179,8 +179,8 @@ class Interpreter:
         # The kernels were prepared for the shapes the model gives: fed inputs of those shapes,
         # an op with fixed shapes that writes another contradicts the model, and the next op
         # would misread it.
-        check_shapes = check_shapes and all(
-            np.shape(value) == self._shapes[index] for index, value in zip(self._graph.inputs, inputs))
+        check_shapes = check_shapes and all(np.shape(value) == self._shapes[index]
+                                            for index, value in zip(self._graph.inputs, inputs))
         for step in self._steps:
             result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
             if len(step.outputs) == 1:

@@ -64,7 +64,7 @@ def test_model_errors_name_the_model(digits):
     np.save(tmp / "in.npy", x)
     result = litequant("run", str(path), "--input", str(tmp / "in.npy"))
     assert result.returncode == 2
-    assert result.stderr.startswith(f"litequant: error: {path}: op 7 (FLOOR): no kernel"), result.stderr
+    assert result.stderr.startswith(f"litequant: error: {path}: op 7 (FLOOR): no kernel")
 
 
 def _damaged_member(path):
