@@ -59,6 +59,9 @@ def _run(args):
     import numpy as np
 
     from litequant.interpreter import Interpreter, files
+    problem = args.output and _output_problem(args.output, model=args.model, file=args.input)
+    if problem:
+        return _fail(args.output, problem)
     interpreter = Interpreter(model_path=args.model)
     outputs = files.run(interpreter, files.read_inputs(args.input, interpreter))
     if args.output:
@@ -98,7 +101,7 @@ def convert_command(subparsers):
 def _convert(args):
     from litequant import format as tflite_format
     from litequant.conversion import convert, summarize, summary
-    problem = _output_problem(args.model, args.output)
+    problem = _output_problem(args.output, model=args.model, dataset=args.dataset)
     if problem:
         return _fail(args.output, problem)
     bar = None if args.quiet or not sys.stderr.isatty() else _ProgressBar(sys.stderr, "calibrating")
@@ -121,12 +124,17 @@ def _positive(text):
     return value
 
 
-def _output_problem(model, output):
-    """Why OUT cannot be written, found before the calibration rather than after it."""
+def _output_problem(output, **inputs):
+    """Why OUT cannot be written, found before the work rather than after it. `inputs` are the
+    paths the command reads, by role ("model", "dataset", ...); a directory stands for the
+    .npy/.npz files in it (a dataset directory's samples)."""
     import os
-    if os.path.abspath(output) == os.path.abspath(model) or (
-            os.path.exists(output) and os.path.exists(model) and os.path.samefile(output, model)):
-        return "the output would overwrite the input model"
+    for role, path in inputs.items():
+        read = [path]
+        if os.path.isdir(path):
+            read = [os.path.join(path, f) for f in os.listdir(path) if f.endswith((".npy", ".npz"))]
+        if any(_same_file(output, source) for source in read):
+            return f"the output would overwrite the input {role}"
     if os.path.isdir(output):
         return "is a directory"
     directory = os.path.dirname(os.path.abspath(output))
@@ -135,6 +143,14 @@ def _output_problem(model, output):
     if not os.access(directory, os.W_OK):
         return "cannot write in this directory"
     return None
+
+
+def _same_file(a, b):
+    """Whether paths a and b name one file: the same path, or two names of one existing file."""
+    import os
+    if os.path.abspath(a) == os.path.abspath(b):
+        return True
+    return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
 
 
 class _ProgressBar:

@@ -1,6 +1,7 @@
 """`litequant convert` and `litequant check` as a user runs them: the summary, the error line,
 the exit status, and no output file when something is wrong."""
 import io
+import os
 import pathlib
 import shutil
 import subprocess
@@ -105,6 +106,27 @@ class TestBadInput:
         model = tmp_path / "model.tflite"
         shutil.copy(MODEL, model)
         fails(convert(model=model, output=model), model, "would overwrite the input model")
+        assert model.read_bytes() == MODEL.read_bytes()
+
+    def test_output_equal_to_the_dataset(self, tmp_path):
+        dataset = tmp_path / "calib.npz"
+        shutil.copy(DATASET, dataset)
+        fails(convert(dataset=dataset, output=dataset), dataset, "would overwrite the input dataset")
+        assert dataset.read_bytes() == DATASET.read_bytes()
+
+    def test_output_is_a_file_of_the_dataset_directory(self, tmp_path):
+        sample = np.load(DATASET)[INPUT_NAME][0]
+        np.save(tmp_path / "0.npy", sample)
+        out = tmp_path / "sub" / ".." / "0.npy"
+        fails(convert(dataset=tmp_path, output=out), out, "would overwrite the input dataset")
+        np.testing.assert_array_equal(np.load(tmp_path / "0.npy"), sample)
+
+    def test_output_is_another_name_of_the_model(self, tmp_path):
+        model = tmp_path / "model.tflite"
+        shutil.copy(MODEL, model)
+        os.link(model, tmp_path / "alias.tflite")
+        fails(convert(model=model, output=tmp_path / "alias.tflite"), tmp_path / "alias.tflite",
+              "would overwrite the input model")
         assert model.read_bytes() == MODEL.read_bytes()
 
     def test_output_in_a_missing_directory(self, tmp_path):

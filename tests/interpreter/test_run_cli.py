@@ -67,6 +67,20 @@ def test_model_errors_name_the_model(digits):
     assert result.stderr.startswith(f"litequant: error: {path}: op 7 (FLOOR): no kernel")
 
 
+@pytest.mark.parametrize("target, role", [("model", "model"), ("input", "file")])
+def test_output_would_overwrite_an_input(digits, target, role):
+    model, x, tmp = digits
+    copy = tmp / "model.tflite"
+    copy.write_bytes(model.read_bytes())
+    np.save(tmp / "in.npy", x)
+    before = {p: p.read_bytes() for p in (copy, tmp / "in.npy")}
+    out = copy if target == "model" else tmp / "in.npy"
+    result = litequant("run", str(copy), "--input", str(tmp / "in.npy"), "-o", str(out))
+    assert result.returncode == 2
+    assert result.stderr == f"litequant: error: {out}: the output would overwrite the input {role}\n"
+    assert {p: p.read_bytes() for p in before} == before
+
+
 def _damaged_member(path):
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
