@@ -153,7 +153,8 @@ class Interpreter:
         """One pass that leaves the interpreter's own tensors alone.
 
         inputs: arrays in model-input order, or a dict keyed by input tensor name or by
-        signature input name.
+        signature input name. Each has the input's dtype exactly and its shape, but for the
+        first dimension: a batch of another size runs as one batch of that size.
         observe: called as observe(tensor_index, array) for every tensor an op writes, as soon
         as it is written; intermediates are dropped after their last reader, so memory holds
         only live activations. Returns the model outputs, in order.
@@ -167,8 +168,20 @@ class Interpreter:
             inputs = [inputs[key] for key in keys]
         if len(inputs) != len(self._graph.inputs):
             raise TensorError(f"{len(inputs)} inputs given, model has {len(self._graph.inputs)}")
+        inputs = [self._checked_input(position, value) for position, value in enumerate(inputs)]
         values = self._execute(inputs, release=True, observe=observe)
         return [values[i] for i in self._graph.outputs]
+
+    def _checked_input(self, position, value):
+        index = self._graph.inputs[position]
+        tensor, shape, value = self._graph.tensors[index], self._shapes[index], np.asarray(value)
+        if value.dtype != np.dtype(tensor.dtype):
+            raise TensorError(f"input {position} ({tensor.name}): got {value.dtype}, "
+                              f"expected {tensor.dtype}")
+        if value.ndim != len(shape) or value.shape[1:] != shape[1:]:
+            raise TensorError(f"input {position} ({tensor.name}): got shape {list(value.shape)}, "
+                              f"expected {list(shape)} (the first dimension may differ)")
+        return value
 
     def _execute(self, inputs, release, observe=None, check_shapes=True):
         values = list(self._constants)

@@ -192,6 +192,22 @@ def test_run_takes_tensor_names_or_signature_names_as_litequant_run_does(model):
         it.run({})
 
 
+def test_run_checks_each_input_as_set_tensor_does(data_dir):
+    it = Interpreter(model_path=str(data_dir / DIGITS))     # int8 [1, 8, 8, 1] in
+    name = it.get_input_details()[0]["name"]
+    with pytest.raises(TensorError, match=re.escape(f"input 0 ({name}): got float64, expected int8")):
+        it.run([np.full((1, 8, 8, 1), 3.7)])
+    with pytest.raises(TensorError, match=re.escape(f"input 0 ({name}): got shape [1, 8, 1], "
+                                                    "expected [1, 8, 8, 1]")):
+        it.run([np.zeros((1, 8, 1), np.int8)])
+    with pytest.raises(TensorError, match=re.escape("got shape [2, 8, 8, 2]")):
+        it.run([np.zeros((2, 8, 8, 2), np.int8)])
+    batch = np.random.default_rng(0).integers(-128, 128, (3, 8, 8, 1)).astype(np.int8)
+    (out,) = it.run([batch])        # another batch size is one batch of that size
+    for k in range(3):
+        np.testing.assert_array_equal(out[k:k + 1], it.run([batch[k:k + 1]])[0])
+
+
 def test_signature_list_and_runner_match_tf_lite(model):
     mine, theirs = Interpreter(model_content=model), litert(model)
     assert mine.get_signature_list() == theirs.get_signature_list()
