@@ -51,16 +51,10 @@ def _fit(path, detail, array):
 
 
 def run(interpreter, inputs):
-    """Invoke once on the arrays (resizing batch dims as needed); outputs by tensor name."""
-    details = interpreter.get_input_details()
-    for d, array in zip(details, inputs):
-        if tuple(d["shape"]) != array.shape:
-            interpreter.resize_tensor_input(d["index"], array.shape)
-    interpreter.allocate_tensors()
-    for d, array in zip(details, inputs):
-        interpreter.set_tensor(d["index"], array)
-    interpreter.invoke()
-    return {d["name"]: interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()}
+    """One pass over the arrays (another batch size runs as one batch of that size, without
+    resizing the interpreter's tensors); outputs by tensor name."""
+    outputs = interpreter.run(inputs)
+    return {d["name"]: value for d, value in zip(interpreter.get_output_details(), outputs)}
 
 
 def save_outputs(path, outputs):

@@ -34,6 +34,20 @@ def test_npz_by_tensor_name_gives_the_interpreters_outputs(digits):
             np.testing.assert_array_equal(saved[key], value)
 
 
+def test_another_batch_size_runs_the_model_once(digits, monkeypatch):
+    model, x, tmp = digits      # 4 samples; the model's batch is 1
+    it = Interpreter(model_path=str(model))
+    passes = []
+    execute = Interpreter._execute
+    monkeypatch.setattr(Interpreter, "_execute",
+                        lambda self, *args, **kwargs: passes.append(1) or execute(self, *args, **kwargs))
+    (name, got), = files.run(it, [x]).items()
+    assert len(passes) == 1
+    monkeypatch.undo()
+    for k in range(len(x)):
+        np.testing.assert_array_equal(got[k:k + 1], files.run(it, [x[k:k + 1]])[name])
+
+
 def test_signature_name_and_float_data_for_an_int8_input(data_dir, tmp_path):
     model = data_dir / "digits_cnn_tf_int8io.tflite"
     x = np.load(data_dir / "digits_cnn_eval.npz")["x"][:3]
