@@ -3,15 +3,19 @@
 An .npz holds one array per model input, keyed by input tensor name (or by signature input
 name); a single array (.npy, or an .npz with one entry) feeds a single-input model. An array
 whose leading dimension differs from the input's batch runs as one batch of that size. Float
-data given to an int8/uint8 input is quantized with the input's own scale and zero point.
+data given to an int8/uint8/int16 input is quantized with the input's own scale and zero point,
+as a QUANTIZE op would.
 """
 import io
 
 import numpy as np
 
+from litequant import fixedpoint
 from litequant.conversion import dataset
 from litequant.errors import DatasetError
 from litequant.format.writer import write_atomically
+
+_QUANTIZED = ("int8", "uint8", "int16")     # the types QUANTIZE writes from float32
 
 
 def read_inputs(path, interpreter):
@@ -37,15 +41,14 @@ def _fit(path, detail, array):
                            f"{list(shape)} (the first dimension may differ)", source=path)
     if array.dtype == dtype:
         return array
-    if np.issubdtype(dtype, np.integer) and np.issubdtype(array.dtype, np.floating):
+    if dtype.name in _QUANTIZED and array.dtype.kind == "f":
         scale, zero_point = detail["quantization"]
         if scale == 0:
             raise DatasetError(f"input {name!r} is {dtype.name} without quantization; "
                                f"got {array.dtype.name}", source=path)
-        info = np.iinfo(dtype)
-        q = np.trunc(array / np.float32(scale) + np.copysign(0.5, array)) + zero_point
-        return np.clip(q, info.min, info.max).astype(dtype)
-    if np.issubdtype(dtype, np.floating) and np.issubdtype(array.dtype, np.floating):
+        info = np.iinfo(dtype)      # QUANTIZE's arithmetic: roundf(x / S) + Z in float32
+        return fixedpoint.quantize(array, scale, zero_point, info.min, info.max)
+    if dtype.kind == "f" and array.dtype.kind == "f":
         return array.astype(dtype)
     raise DatasetError(f"input {name!r} is {dtype.name}; got {array.dtype.name}", source=path)
 

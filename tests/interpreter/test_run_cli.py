@@ -7,6 +7,7 @@ import pytest
 
 from litequant import Interpreter
 from litequant import format as tflite_format
+from litequant.builder import ModelBuilder
 from litequant.interpreter import files
 
 
@@ -57,6 +58,32 @@ def test_signature_name_and_float_data_for_an_int8_input(data_dir, tmp_path):
     assert inputs[0].dtype == np.int8 and inputs[0].shape == (3, 8, 8, 1)
     scale, zero_point = it.get_input_details()[0]["quantization"]
     np.testing.assert_allclose((inputs[0].astype(np.float32) - zero_point) * scale, x, atol=scale / 2 + 1e-7)
+
+
+def near_halves(scale):
+    """float32 values whose quotient by `scale` lies on or within a few ulps of a half step."""
+    halves = np.float32(scale) * (np.arange(-300, 300, dtype=np.float32) + np.float32(0.5))
+    steps = [halves]
+    for direction in (np.inf, -np.inf):
+        step = halves
+        for _ in range(3):
+            step = np.nextafter(step, np.float32(direction))
+            steps.append(step)
+    return np.concatenate(steps).reshape(1, -1)
+
+
+@pytest.mark.parametrize("dtype, quant", [("int8", (0.05, -3)), ("uint8", (0.0039215689, 131))])
+def test_float_data_for_an_integer_input_is_quantized_as_quantize_does(dtype, quant, tmp_path):
+    x = near_halves(quant[0])
+    b = ModelBuilder()
+    b.output(b.unary("QUANTIZE", b.input(x.shape), out_quant=quant, out_dtype=dtype))
+    expected = Interpreter.from_model(b.build()).run([x])[0]     # the kernel, exact as TFLite's
+    b = ModelBuilder()
+    b.output(b.unary("DEQUANTIZE", b.input(x.shape, dtype, quant=quant), out_dtype="float32"))
+    np.save(tmp_path / "in.npy", x)
+    (got,) = files.read_inputs(str(tmp_path / "in.npy"), Interpreter.from_model(b.build()))
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_mismatched_shape_is_one_error_line_and_nothing_written(digits):
