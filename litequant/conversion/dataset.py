@@ -390,15 +390,21 @@ def _checked_array(spec, value):
         if array.dtype.kind != "f":
             raise DatasetError(f"{spec.label}: dtype {array.dtype}, expected a float dtype "
                                f"(the input is {spec.dtype})")
-        if not np.isfinite(array).all():
-            bad = "NaN" if np.isnan(array).any() else "an infinity"
-            raise DatasetError(f"{spec.label}: contains {bad}")
+        require_finite(spec.label, array)
         return array.astype(spec.dtype, copy=False)
     if spec.dtype == "bool":
         if array.dtype != np.bool_:
             raise DatasetError(f"{spec.label}: dtype {array.dtype}, expected bool")
         return array
     return _checked_integers(spec, array)
+
+
+def require_finite(label, array, source=None):
+    """Refuse NaN and infinities in float input data: a model's ranges and outputs would carry
+    them, and they have no place on an integer grid."""
+    if not np.isfinite(array).all():
+        bad = "NaN" if np.isnan(array).any() else "an infinity"
+        raise DatasetError(f"{label}: contains {bad}", source=source)
 
 
 def _checked_integers(spec, array):

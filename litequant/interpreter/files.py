@@ -4,7 +4,7 @@ An .npz holds one array per model input, keyed by input tensor name (or by signa
 name); a single array (.npy, or an .npz with one entry) feeds a single-input model. An array
 whose leading dimension differs from the input's batch runs as one batch of that size. Float
 data given to an int8/uint8/int16 input is quantized with the input's own scale and zero point,
-as a QUANTIZE op would.
+as a QUANTIZE op would; NaN and infinities are refused.
 """
 import io
 
@@ -39,6 +39,8 @@ def _fit(path, detail, array):
     if array.ndim != len(shape) or array.shape[1:] != shape[1:]:
         raise DatasetError(f"input {name!r}: array of shape {list(array.shape)} does not fit "
                            f"{list(shape)} (the first dimension may differ)", source=path)
+    if array.dtype.kind == "f":
+        dataset.require_finite(f"input {name!r}", array, source=path)
     if array.dtype == dtype:
         return array
     if dtype.name in _QUANTIZED and array.dtype.kind == "f":

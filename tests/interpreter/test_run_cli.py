@@ -86,6 +86,19 @@ def test_float_data_for_an_integer_input_is_quantized_as_quantize_does(dtype, qu
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("model_name", ["digits_cnn_float", "digits_cnn_tf_int8io"])
+@pytest.mark.parametrize("bad, word", [(np.nan, "NaN"), (-np.inf, "an infinity")])
+def test_nan_and_infinity_are_one_error_line(data_dir, tmp_path, model_name, bad, word):
+    x = np.load(data_dir / "digits_cnn_eval.npz")["x"][:2].copy()
+    x[1, 3, 4, 0] = bad
+    np.save(tmp_path / "in.npy", x)
+    model = data_dir / f"{model_name}.tflite"
+    result = litequant("run", str(model), "--input", str(tmp_path / "in.npy"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"litequant: error: {tmp_path / 'in.npy'}: input "
+                             f"'serving_default_keras_tensor:0': contains {word}\n")
+
+
 def test_mismatched_shape_is_one_error_line_and_nothing_written(digits):
     model, x, tmp = digits
     np.save(tmp / "bad.npy", x[:, :4])
