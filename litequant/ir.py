@@ -132,6 +132,14 @@ class Model:
         data = self.buffers[tensor.buffer].data if tensor.buffer < len(self.buffers) else None
         return data is not None and data.size > 0 and tensor.dtype in NUMPY_TYPES
 
+    def interface_names(self, kind, subgraph_index=0):
+        """(tensor name, signature name or None) of each of a subgraph's "inputs" or "outputs",
+        in order: the names a caller may give that tensor by."""
+        graph = self.subgraphs[subgraph_index]
+        aliases = {t: name for s in self.signature_defs if s.subgraph_index == subgraph_index
+                   for name, t in getattr(s, kind).items()}
+        return [(graph.tensors[t].name, aliases.get(t)) for t in getattr(graph, kind)]
+
     def add_buffer(self, array):
         """Append a buffer holding `array`'s bytes; returns its index."""
         data = np.frombuffer(np.ascontiguousarray(array).tobytes(), np.uint8)

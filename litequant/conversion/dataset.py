@@ -57,10 +57,8 @@ class InputSpec:
 def input_specs(model):
     """The inputs of a model's first subgraph, in order."""
     graph = model.subgraphs[0]
-    aliases = {t: name for s in model.signature_defs if s.subgraph_index == 0
-               for name, t in s.inputs.items()}
-    return [InputSpec(graph.tensors[t].name, aliases.get(t), tuple(graph.tensors[t].shape),
-                      graph.tensors[t].dtype) for t in graph.inputs]
+    return [InputSpec(name, alias, tuple(graph.tensors[t].shape), graph.tensors[t].dtype)
+            for (name, alias), t in zip(model.interface_names("inputs"), graph.inputs)]
 
 
 class Samples:

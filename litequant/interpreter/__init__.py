@@ -163,7 +163,7 @@ class Interpreter:
             keys = self._input_keys(inputs)
             if None in keys or set(inputs) - set(keys):
                 expected = [name if alias is None else f"{name} or {alias}"
-                            for name, alias in self._input_names()]
+                            for name, alias in self._model.interface_names("inputs")]
                 raise TensorError(f"inputs {sorted(inputs)} given; expected {expected}")
             inputs = [inputs[key] for key in keys]
         if len(inputs) != len(self._graph.inputs):
@@ -212,17 +212,11 @@ class Interpreter:
                     values[t] = None
         return values
 
-    def _input_names(self):
-        """(tensor name, signature input name or None) of each model input, in order."""
-        aliases = {t: name for s in self._model.signature_defs if s.subgraph_index == 0
-                   for name, t in s.inputs.items()}
-        return [(self._graph.tensors[i].name, aliases.get(i)) for i in self._graph.inputs]
-
     def _input_keys(self, keys):
         """For each model input in order, which of `keys` names it: its tensor name, else its
         signature input name, else None. `litequant run` reads input files the same way."""
         return [name if name in keys else alias if alias in keys else None
-                for name, alias in self._input_names()]
+                for name, alias in self._model.interface_names("inputs")]
 
     # signatures -------------------------------------------------------------------------
     def get_signature_list(self):
