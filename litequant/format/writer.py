@@ -6,6 +6,7 @@ flatbuffer past its 2 GiB offset limit keeps them after the flatbuffer (Buffer.o
 as TFLite's own converter does.
 """
 import os
+import stat
 import tempfile
 
 import numpy as np
@@ -55,16 +56,21 @@ def save(model, path, **kwargs):
 
 def write_atomically(path, data):
     """A temporary file beside `path`, renamed over it when complete: readers never see half a
-    file, and a failed write leaves whatever was at `path` untouched. The file gets the mode
-    open() would give a new file (0o666 less the umask), not mkstemp's private 0o600."""
+    file, and a failed write leaves whatever was at `path` untouched. A file replaced keeps its
+    mode; a new one gets the mode open() would give it (0o666 less the umask), not mkstemp's
+    private 0o600."""
     directory = os.path.dirname(os.path.abspath(path))
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
     try:
         fd, tmp = tempfile.mkstemp(prefix=".litequant-", dir=directory)
     except OSError as e:
         raise LitequantError(f"cannot write: {e.strerror}", source=path) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, mode)
             f.write(data)
         os.replace(tmp, path)
     except OSError as e:

@@ -1,4 +1,5 @@
-"""Saving to disk: the file gets the permissions any new file would get under the umask."""
+"""Saving to disk: a new file gets the permissions any new file would get under the umask, a
+replaced file keeps its own."""
 import os
 import stat
 
@@ -30,3 +31,13 @@ def test_saved_outputs_have_the_mode_of_a_new_file(tmp_path, umask):
     files.save_outputs(path, {})
     assert mode(path) == 0o666 & ~umask
     assert os.umask(umask) == umask      # the umask read along the way was set back
+
+
+@pytest.mark.parametrize("existing", [0o600, 0o640, 0o664], ids=oct)
+def test_replaced_file_keeps_its_mode(tmp_path, umask, existing):
+    path = tmp_path / "out.npz"
+    path.write_bytes(b"old")
+    os.chmod(path, existing)
+    files.save_outputs(path, {})
+    assert mode(path) == existing and path.read_bytes() != b"old"
+
