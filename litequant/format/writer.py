@@ -56,9 +56,10 @@ def save(model, path, **kwargs):
 
 def write_atomically(path, data):
     """A temporary file beside `path`, renamed over it when complete: readers never see half a
-    file, and a failed write leaves whatever was at `path` untouched. A file replaced keeps its
-    mode; a new one gets the mode open() would give it (0o666 less the umask), not mkstemp's
-    private 0o600."""
+    file, and a failed write leaves whatever was at `path` untouched. The data reaches the disk
+    (fsync) before the rename, so a crash cannot leave an empty file under the name. A file
+    replaced keeps its mode; a new one gets the mode open() would give it (0o666 less the
+    umask), not mkstemp's private 0o600."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
@@ -72,6 +73,8 @@ def write_atomically(path, data):
         with os.fdopen(fd, "wb") as f:
             os.chmod(tmp, mode)
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
         os.unlink(tmp)

@@ -1,5 +1,5 @@
 """Saving to disk: a new file gets the permissions any new file would get under the umask, a
-replaced file keeps its own."""
+replaced file keeps its own, and the data is flushed to disk before the file takes the name."""
 import os
 import stat
 
@@ -41,3 +41,11 @@ def test_replaced_file_keeps_its_mode(tmp_path, umask, existing):
     files.save_outputs(path, {})
     assert mode(path) == existing and path.read_bytes() != b"old"
 
+
+def test_data_is_on_disk_before_the_rename(tmp_path, monkeypatch):
+    calls = []
+    fsync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append("fsync") or fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda *a: calls.append("replace") or replace(*a))
+    files.save_outputs(tmp_path / "out.npz", {})
+    assert calls == ["fsync", "replace"]
