@@ -228,14 +228,18 @@ def _import_function(reference):
     sys.path.insert(0, os.getcwd())     # a console script's sys.path lacks the current directory
     try:
         target = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
     except ImportError as e:
         raise DatasetError(f"cannot import {module_name!r}: {e}", source=reference) from None
-    except AttributeError:
-        raise DatasetError(f"module {module_name!r} has no {attribute!r}", source=reference) from None
+    except Exception as e:      # the module's own code failed: a syntax error, a raise
+        raise DatasetError(f"importing {module_name!r} raised {type(e).__name__}: {e}",
+                           source=reference) from None
     finally:
         sys.path.remove(os.getcwd())
+    try:
+        for part in attribute.split("."):
+            target = getattr(target, part)
+    except AttributeError:
+        raise DatasetError(f"module {module_name!r} has no {attribute!r}", source=reference) from None
     if not callable(target):
         raise DatasetError(f"{attribute!r} is not callable", source=reference)
     return target

@@ -1,4 +1,5 @@
 """Representative datasets: every accepted form, and every way data can fail to fit the model."""
+import sys
 import tracemalloc
 
 import numpy as np
@@ -252,6 +253,17 @@ class TestBadInput:
         monkeypatch.chdir(tmp_path)
         fails("calib_mod:samples", "has no 'samples'")
         fails("calib_mod:x", "'x' is not callable")
+
+    @pytest.mark.parametrize("source, words", [
+        ("def samples(:\n", "importing 'calib_broken' raised SyntaxError: "),
+        ("raise RuntimeError('no camera attached')\n",
+         "importing 'calib_broken' raised RuntimeError: no camera attached"),
+    ])
+    def test_module_that_fails_to_import(self, tmp_path, monkeypatch, source, words):
+        (tmp_path / "calib_broken.py").write_text(source)
+        monkeypatch.chdir(tmp_path)
+        fails("calib_broken:samples", words)
+        assert str(tmp_path) not in sys.path
 
     def test_function_returning_a_non_iterable(self):
         fails(lambda: 3, "returned int, not an iterable")
