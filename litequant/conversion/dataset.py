@@ -225,7 +225,8 @@ def _directory_opener(path, inputs):
 
 def _import_function(reference):
     module_name, _, attribute = reference.partition(":")
-    sys.path.insert(0, os.getcwd())     # a console script's sys.path lacks the current directory
+    entry = os.getcwd()
+    sys.path.insert(0, entry)       # a console script's sys.path lacks the current directory
     try:
         target = importlib.import_module(module_name)
     except ImportError as e:
@@ -234,7 +235,7 @@ def _import_function(reference):
         raise DatasetError(f"importing {module_name!r} raised {type(e).__name__}: {e}",
                            source=reference) from None
     finally:
-        sys.path.remove(os.getcwd())
+        sys.path.remove(entry)      # the module may have changed directory
     try:
         for part in attribute.split("."):
             target = getattr(target, part)

@@ -265,6 +265,16 @@ class TestBadInput:
         fails("calib_broken:samples", words)
         assert str(tmp_path) not in sys.path
 
+    def test_module_that_changes_directory(self, tmp_path, monkeypatch):
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "calib_wanders.py").write_text(
+            "import os\nimport numpy as np\nos.chdir('elsewhere')\n"
+            "def samples():\n    yield [np.zeros((3, 4), np.float32)]\n")
+        monkeypatch.chdir(tmp_path)
+        path = list(sys.path)
+        assert len(read("calib_wanders:samples")) == 1
+        assert sys.path == path
+
     def test_function_returning_a_non_iterable(self):
         fails(lambda: 3, "returned int, not an iterable")
 
