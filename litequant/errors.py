@@ -26,5 +26,9 @@ class TensorError(LitequantError, ValueError):
     """A value given to the interpreter does not fit the tensor (dtype, shape, index)."""
 
 
+class ResourceError(LitequantError, MemoryError):
+    """Running the model would need more memory than the machine gives."""
+
+
 class StateError(LitequantError, RuntimeError):
     """An interpreter call made out of order, e.g. invoke() before allocate_tensors()."""

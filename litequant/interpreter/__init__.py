@@ -10,7 +10,8 @@ import os
 import numpy as np
 
 from litequant import format as tflite_format
-from litequant.errors import LitequantError, ModelFormatError, StateError, TensorError
+from litequant.errors import (LitequantError, ModelFormatError, ResourceError, StateError,
+                              TensorError)
 from litequant.interpreter import plan
 
 
@@ -44,6 +45,7 @@ class Interpreter:
         self._steps = plan.build(model)
         self._constants = [model.tensor_data(t) for t in self._graph.tensors]
         self._shapes = [tuple(t.shape) for t in self._graph.tensors]
+        self._verified_input_shapes = None     # see _execute
         self._values = None
         self._resized = False
 
@@ -191,11 +193,18 @@ class Interpreter:
                 observe(index, value)
         # The kernels were prepared for the shapes the model gives: fed inputs of those shapes,
         # an op with fixed shapes that writes another contradicts the model, and the next op
-        # would misread it.
-        check_shapes = check_shapes and all(np.shape(value) == self._shapes[index]
-                                            for index, value in zip(self._graph.inputs, inputs))
+        # would misread it. Output shapes follow from input shapes, so one pass per input
+        # shapes checks them.
+        input_shapes = tuple(np.shape(value) for value in inputs)
+        check_shapes = (check_shapes and input_shapes != self._verified_input_shapes
+                        and all(shape == self._shapes[index]
+                                for index, shape in zip(self._graph.inputs, input_shapes)))
         for step in self._steps:
-            result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
+            try:
+                result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
+            except MemoryError:     # e.g. a damaged padding or dilation asking for gigabytes
+                raise ResourceError(f"op {step.index} ({step.opcode}): out of memory",
+                                    source=self._source) from None
             if len(step.outputs) == 1:
                 result = (result,)
             for position, (t, value) in enumerate(zip(step.outputs, result)):
@@ -210,6 +219,8 @@ class Interpreter:
             if release:
                 for t in step.release:
                     values[t] = None
+        if check_shapes:
+            self._verified_input_shapes = input_shapes
         return values
 
     def _input_keys(self, keys):
