@@ -12,7 +12,8 @@ import pytest
 
 from litequant import format as tflite_format
 from litequant.builder import ModelBuilder
-from litequant.errors import StateError, TensorError, UnsupportedOpError
+from litequant.errors import (ModelFormatError, ResourceError, StateError, TensorError,
+                              UnsupportedOpError)
 from litequant.interpreter import Interpreter
 from tests import oracle
 
@@ -255,3 +256,43 @@ def test_sparse_constant_outside_densify_is_refused(data_dir):
     model.subgraphs[0].tensors[10].sparsity = {"traversal_order": [0, 1, 2, 3]}
     with pytest.raises(UnsupportedOpError, match=r"op 0 \(CONV_2D\): input 1 \(.*\) is sparse"):
         Interpreter.from_model(model)
+
+
+@pytest.mark.parametrize("make", ["dilation", "padding"])
+def test_damaged_windows_and_paddings_are_refused_at_load(make):
+    # What damaged options look like: a dilation or padding of 2^30, which would ask for
+    # terabytes of scratch or output.
+    b = ModelBuilder()
+    x = b.input((1, 8, 8, 4))
+    if make == "padding":
+        paddings = b.constant(np.array([[0, 1 << 30], [0, 0], [0, 0], [0, 0]], np.int32))
+        y = b.op("PAD", [x, paddings], (1, 8, 8, 4))
+    else:
+        y = b.depthwise_conv_2d(x, np.ones((1, 3, 3, 4), np.float32), **{make: 1 << 30})
+    b.output(y)
+    expected = r"paddings .* give shape \[1073741825, 8, 8, 4\]" if make == "padding" else \
+        r"strides \(1, 1\) and dilation \(1073741824, 1073741824\) need a padded input of"
+    with pytest.raises(ModelFormatError, match=r"^op 0 \(\w+\): " + expected):
+        Interpreter(model_content=tflite_format.write(b.build()))
+
+
+def test_running_out_of_memory_is_one_resource_error(data_dir):
+    interpreter = Interpreter(model_path=str(data_dir / DIGITS))
+    interpreter.allocate_tensors()
+    detail = interpreter.get_input_details()[0]
+    interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
+    step = interpreter._steps[2]
+
+    def exhausted(*_):
+        raise MemoryError
+    step.run = exhausted
+    with pytest.raises(ResourceError, match=rf"^op 2 \({step.opcode}\): out of memory$"):
+        interpreter.invoke()
+
+
+def test_a_convolution_over_an_empty_depth_is_refused():
+    b = ModelBuilder()
+    x = b.input((1, 4, 4, 0))
+    b.output(b.op("CONV_2D", [x, b.constant(np.zeros((2, 3, 3, 0), np.float32)), -1], (1, 4, 4, 2)))
+    with pytest.raises(ModelFormatError, match=r"^op 0 \(CONV_2D\): input depth is 0$"):
+        Interpreter(model_content=tflite_format.write(b.build()))

@@ -20,6 +20,9 @@ from litequant.interpreter.kernels import _common
 # of Σ x · w for output channel c are bounded by 128 · Σ |w_c|.
 FLOAT32_EXACT_LIMIT = 1 << 24
 INT8_MAGNITUDE = 128
+# The padded input is scratch the size of the input plus its border, at most float64; a damaged
+# stride or dilation can ask for a border of terabytes.
+MAX_PADDED_BYTES = 1 << 34
 
 
 class Window(NamedTuple):
@@ -71,6 +74,12 @@ def require_output_grid(ctx, win, input_shape):
     ctx.require(place.out_h > 0 and place.out_w > 0,
                 f"a {win.kernel} window dilated by {win.dilation} does not fit the input "
                 f"{list(input_shape)} with padding {win.padding}")
+    n, height, width, depth = input_shape
+    padded_bytes = 8 * n * depth * (place.top + height + place.bottom) * (
+        place.left + width + place.right)
+    ctx.require(padded_bytes <= MAX_PADDED_BYTES,
+                f"strides {win.stride} and dilation {win.dilation} need a padded input of "
+                f"{padded_bytes} bytes")
 
 
 def padded(x, place, fill, dtype):

@@ -34,6 +34,7 @@ def prepare(ctx):
     ctx.require(len(x.shape) == 4 and len(w.shape) == 4,
                 f"input and weights must be 4-D, got {list(x.shape)} and {list(w.shape)}")
     channels, kh, kw, group_depth = w.shape
+    ctx.require(x.shape[3] > 0, "input depth is 0")
     ctx.require(group_depth > 0 and x.shape[3] % group_depth == 0,
                 f"input depth {x.shape[3]} is not a multiple of the weights' depth {group_depth}")
     groups = x.shape[3] // group_depth

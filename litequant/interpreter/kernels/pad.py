@@ -28,6 +28,10 @@ def prepare(ctx):
     constant = ctx.constant(1)
     if constant is not None:
         widths = _pad_widths(ctx, constant, len(x.shape))
+        padded = [before + n + after for n, (before, after) in zip(x.shape, widths)]
+        ctx.require(padded == list(out.shape),
+                    f"paddings {[list(w) for w in widths]} give shape {padded}, "
+                    f"the output has {list(out.shape)}")
         return lambda data, _: _pad(data, widths, fill)
     return lambda data, paddings: _pad(data, _pad_widths(ctx, paddings, data.ndim), fill)
 
