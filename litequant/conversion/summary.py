@@ -11,6 +11,7 @@ from typing import Dict
 
 import numpy as np
 
+from litequant import fixedpoint
 from litequant import format as tflite_format
 from litequant import ir
 from litequant.conversion import pipeline, qparams
@@ -98,7 +99,7 @@ def sqnr(float_model, int8_model, samples):
             f = f.astype(np.float64)
             signal[k] += np.sum(f * f)
             noise[k] += np.sum((f - _to_real(q, tensor)) ** 2)
-    names = _output_names(int8_model)
+    names = [alias or name for name, alias in int8_model.interface_names("outputs")]
     return {name: _decibels(s, n) for name, s, n in zip(names, signal, noise)}
 
 
@@ -107,7 +108,7 @@ def _to_input(values, tensor):
         return values
     q = tensor.quantization
     info = np.iinfo(tensor.dtype)
-    return qparams.quantize(values, q.scale[0], q.zero_point[0], info.min, info.max, tensor.dtype)
+    return fixedpoint.quantize(values, q.scale[0], q.zero_point[0], info.min, info.max)
 
 
 def _to_real(values, tensor):
@@ -115,13 +116,6 @@ def _to_real(values, tensor):
         return values.astype(np.float64)
     q = tensor.quantization
     return qparams.dequantize(values, q.scale[0], q.zero_point[0]).astype(np.float64)
-
-
-def _output_names(model):
-    graph = model.subgraphs[0]
-    names = {t: name for s in model.signature_defs if s.subgraph_index == 0
-             for name, t in s.outputs.items()}
-    return [names.get(t, graph.tensors[t].name) for t in graph.outputs]
 
 
 def _decibels(signal, noise):
