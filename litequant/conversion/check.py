@@ -57,10 +57,10 @@ def _op_violations(model, graph, op):
         return _interface_violations(graph, op, rules.interface_rules()[op.opcode])
     rule = rules.rules().get(op.opcode)
     if rule is None:
-        if rules.is_float_op(model, graph, op):
+        if rules.is_float_op(graph, op):
             return ["float op without an int8 rule in a full-integer model"]
         return []
-    if not _is_quantized_op(model, graph, op):
+    if not _is_quantized_op(graph, op):
         return []
     problems = []
     for position, t in enumerate(op.inputs):
@@ -86,7 +86,7 @@ def _version_violations(graph, op, rule):
     return [f"version {op.version}, the spec gives {expected}"]
 
 
-def _is_quantized_op(model, graph, op):
+def _is_quantized_op(graph, op):
     """Ops the spec covers, unless they only move integers (shape arithmetic stays int32)."""
     touched = [graph.tensors[t].dtype for t in op.inputs + op.outputs if t >= 0]
     return any(d in ("float32", "int8", "uint8") for d in touched)

@@ -92,7 +92,7 @@ def min_runtime(opcode, version):
     return _table()["min_runtime"].get(opcode, {}).get(str(version))
 
 
-def is_float_op(model, graph, op):
+def is_float_op(graph, op):
     """Whether the op reads or writes a float32 tensor: such ops need an int8 rule.
     Integer-only ops (shape arithmetic left by the cleanup passes) stay as they are."""
     return any(graph.tensors[t].dtype == FLOAT for t in op.inputs + op.outputs if t >= 0)
@@ -127,11 +127,11 @@ def require_supported(model):
         index, op, tensor = found
         raise LitequantError(f"op {index} ({op.opcode}) has {tensor.dtype} tensor "
                              f"{tensor.name!r}: is the model already quantized?")
-    if not any(is_float_op(model, graph, op) for op in graph.operators):
+    if not any(is_float_op(graph, op) for op in graph.operators):
         raise LitequantError("no float32 operator to quantize (is the model already quantized?)")
     missing = {}
     for op in graph.operators:
-        if op.opcode not in rules() and is_float_op(model, graph, op):
+        if op.opcode not in rules() and is_float_op(graph, op):
             missing[op.opcode] = missing.get(op.opcode, 0) + 1
     if missing:
         listed = ", ".join(f"{name} ({count})" for name, count in sorted(missing.items()))

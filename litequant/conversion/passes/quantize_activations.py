@@ -88,7 +88,7 @@ def quantized_ops(model, graph):
     """(index, op, rule) of every float op the spec covers, in graph order."""
     table = rules.rules()
     return [(i, op, table[op.opcode]) for i, op in enumerate(graph.operators)
-            if op.opcode in table and rules.is_float_op(model, graph, op)]
+            if op.opcode in table and rules.is_float_op(graph, op)]
 
 
 def _ranges(model, graph):
