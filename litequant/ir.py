@@ -140,6 +140,12 @@ class Model:
                    for name, t in getattr(s, kind).items()}
         return [(graph.tensors[t].name, aliases.get(t)) for t in getattr(graph, kind)]
 
+    def interface_keys(self, kind, keys, subgraph_index=0):
+        """For each of a subgraph's "inputs" or "outputs" in order, which of `keys` names it:
+        its tensor name, else its signature name, else None."""
+        return [name if name in keys else alias if alias in keys else None
+                for name, alias in self.interface_names(kind, subgraph_index)]
+
     def add_buffer(self, array):
         """Append a buffer holding `array`'s bytes; returns its index."""
         data = np.frombuffer(np.ascontiguousarray(array).tobytes(), np.uint8)

@@ -226,8 +226,7 @@ class Interpreter:
     def _input_keys(self, keys):
         """For each model input in order, which of `keys` names it: its tensor name, else its
         signature input name, else None. `litequant run` reads input files the same way."""
-        return [name if name in keys else alias if alias in keys else None
-                for name, alias in self._model.interface_names("inputs")]
+        return self._model.interface_keys("inputs", keys)
 
     # signatures -------------------------------------------------------------------------
     def get_signature_list(self):
