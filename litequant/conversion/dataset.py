@@ -132,13 +132,27 @@ def _opener(source, inputs, name):
     if isinstance(source, Mapping):
         return _rows_opener(source, inputs, name)
     if callable(source):
-        return (lambda: _call(source, name)), None, _sample_label
+        return _guarded(lambda: _call(source, name), name), None, _sample_label
     try:
         iter(source)
     except TypeError:
         raise DatasetError(f"expected a path, an array, a mapping, a callable or an iterable of "
                            f"samples, got {type(source).__name__}", source=name) from None
-    return (lambda: iter(source)), _length(source), _sample_label
+    return _guarded(lambda: iter(source), name), _length(source), _sample_label
+
+
+def _guarded(open_samples, name):
+    """open_samples as a generator whose failures are one DatasetError line: the user's code
+    behind a callable or an iterable may raise anything."""
+    def samples():
+        try:
+            yield from open_samples()
+        except DatasetError:
+            raise
+        except Exception as e:
+            raise DatasetError(f"reading the dataset raised {type(e).__name__}: {e}",
+                               source=name) from None
+    return samples
 
 
 def _single_input_array(array, inputs, source):

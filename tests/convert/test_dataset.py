@@ -275,6 +275,17 @@ class TestBadInput:
         assert len(read("calib_wanders:samples")) == 1
         assert sys.path == path
 
+    def test_function_or_generator_that_raises(self):
+        def broken():
+            raise OSError("camera unplugged")
+
+        def stops_midway():
+            yield rows(1)
+            raise ValueError("frame 2 is corrupt")
+        fails(broken, "reading the dataset raised OSError: camera unplugged")
+        fails(stops_midway, "reading the dataset raised ValueError: frame 2 is corrupt")
+        fails(iter([rows(1), None]), "sample 1: ")          # our own checks keep their words
+
     def test_function_returning_a_non_iterable(self):
         fails(lambda: 3, "returned int, not an iterable")
 
