@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from litequant import format as tflite_format
-from litequant import spec
+from litequant import ir, spec
 from litequant.conversion import rules
 from litequant.conversion.passes import set_op_versions
 
@@ -171,6 +171,8 @@ def _weight_violations(model, tensor, axis):
     q = tensor.quantization
     if q is None or q.scale.size == 0:
         return ["no quantization parameters"]
+    if axis >= len(tensor.shape):
+        return [f"shape {list(tensor.shape)} has no dim {axis}, the op's channel dimension"]
     problems = []
     channels = tensor.shape[axis]
     if q.quantized_dimension != axis or q.scale.size != channels:
@@ -211,7 +213,7 @@ def _bias_violations(model, graph, op, rule, tensor):
 
 
 def _integer_violations(tensor):
-    if np.dtype(tensor.dtype).kind in "iu":
+    if tensor.dtype in ir.NUMPY_TYPES and np.dtype(tensor.dtype).kind in "iu":
         return []
     return [f"{tensor.dtype}, expected integers (this input is not a real value)"]
 

@@ -86,6 +86,14 @@ class TestWeights:
         w.buffer = m.add_buffer(values)
         only(m, "input 1", "values outside [-127, 127]")
 
+    def test_no_channel_dimension(self):
+        m = model()
+        graph, op = find(m, "DEPTHWISE_CONV_2D")
+        w = graph.tensors[op.inputs[1]]
+        w.shape = (int(np.prod(w.shape)),)
+        assert any("input 1" in f and "has no dim 3, the op's channel dimension" in f
+                   for f in messages(m))
+
     def test_not_a_constant(self):
         m = model()
         graph, op = find(m, "CONV_2D")
@@ -176,6 +184,12 @@ class TestActivations:
         axis = graph.tensors[op.inputs[1]]
         axis.dtype, axis.buffer = "float32", m.add_buffer(np.float32([1, 2]))
         only(m, "MEAN", "input 1", "float32, expected integers")
+
+    def test_non_real_input_of_a_non_numeric_type(self):
+        m = model()
+        graph, op = find(m, "MEAN")
+        graph.tensors[op.inputs[1]].dtype = "string"
+        only(m, "MEAN", "input 1", "string, expected integers")
 
 
 class TestOps:
