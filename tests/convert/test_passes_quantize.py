@@ -254,6 +254,16 @@ class TestQuantizeWeights:
         assert (w.quantization.quantized_dimension, w.quantization.scale.size) == (3, 6)
         assert check(model) == []
 
+    def test_bias_of_shape_channels_by_1(self):
+        # the interpreter takes any bias holding one value per channel; so must the converter
+        model, x, y = conv_model()
+        graph = model.subgraphs[0]
+        graph.tensors[graph.operators[0].inputs[2]].shape = (4, 1)
+        model = quantize(model, samples((1, 6, 6, 2)))
+        graph = model.subgraphs[0]
+        bias = graph.tensors[graph.operators[1].inputs[2]]
+        assert (bias.dtype, bias.shape, bias.quantization.scale.size) == ("int32", (4, 1), 4)
+
     def test_weights_shared_by_two_ops_with_different_inputs(self):
         rng = np.random.default_rng(1)
         b = ModelBuilder()

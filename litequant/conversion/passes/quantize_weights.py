@@ -29,7 +29,9 @@ def run(model):
         weight_position, bias_position = rule.inputs.index("weight"), rule.inputs.index("bias")
         weights = _constant(model, graph, index, op, weight_position, "weights")
         bias_index = op.inputs[bias_position] if bias_position < len(op.inputs) else -1
-        bias = None if bias_index < 0 else _constant(model, graph, index, op, bias_position, "bias")
+        # the kernels take a bias of any shape holding one value per channel ([O] or [O, 1])
+        bias = None if bias_index < 0 else _constant(
+            model, graph, index, op, bias_position, "bias").reshape(-1)
         input_scale = graph.tensors[op.inputs[0]].quantization.scale[0]
         scales = qparams.weight_scales(weights, rule.weight_axis, weight_range)
         if bias is not None:
