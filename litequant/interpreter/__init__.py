@@ -183,6 +183,9 @@ class Interpreter:
         if value.ndim != len(shape) or value.shape[1:] != shape[1:]:
             raise TensorError(f"input {position} ({tensor.name}): got shape {list(value.shape)}, "
                               f"expected {list(shape)} (the first dimension may differ)")
+        if value.ndim and value.shape[0] == 0:
+            raise TensorError(f"input {position} ({tensor.name}): got shape {list(value.shape)}, "
+                              "a batch of no rows")
         return value
 
     def _execute(self, inputs, release, observe=None, check_shapes=True):

@@ -39,6 +39,9 @@ def _fit(path, detail, array):
     if array.ndim != len(shape) or array.shape[1:] != shape[1:]:
         raise DatasetError(f"input {name!r}: array of shape {list(array.shape)} does not fit "
                            f"{list(shape)} (the first dimension may differ)", source=path)
+    if array.ndim and array.shape[0] == 0:
+        raise DatasetError(f"input {name!r}: array of shape {list(array.shape)} has no rows",
+                           source=path)
     if array.dtype.kind == "f":
         dataset.require_finite(f"input {name!r}", array, source=path)
     if array.dtype == dtype:

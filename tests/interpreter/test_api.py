@@ -203,6 +203,8 @@ def test_run_checks_each_input_as_set_tensor_does(data_dir):
         it.run([np.zeros((1, 8, 1), np.int8)])
     with pytest.raises(TensorError, match=re.escape("got shape [2, 8, 8, 2]")):
         it.run([np.zeros((2, 8, 8, 2), np.int8)])
+    with pytest.raises(TensorError, match=re.escape("got shape [0, 8, 8, 1], a batch of no rows")):
+        it.run([np.zeros((0, 8, 8, 1), np.int8)])
     batch = np.random.default_rng(0).integers(-128, 128, (3, 8, 8, 1)).astype(np.int8)
     (out,) = it.run([batch])        # another batch size is one batch of that size
     for k in range(3):

@@ -109,6 +109,15 @@ def test_mismatched_shape_is_one_error_line_and_nothing_written(digits):
     assert not (tmp / "out.npz").exists()
 
 
+def test_no_rows_is_one_error_line(digits):
+    model, x, tmp = digits
+    np.save(tmp / "empty.npy", x[:0])
+    result = litequant("run", str(model), "--input", str(tmp / "empty.npy"))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"litequant: error: {tmp / 'empty.npy'}: input "
+                             "'serving_default_keras_tensor:0': array of shape [0, 8, 8, 1] has no rows\n")
+
+
 def test_model_errors_name_the_model(digits):
     model, x, tmp = digits
     edited = tflite_format.read(model)
