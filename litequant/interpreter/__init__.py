@@ -197,11 +197,13 @@ class Interpreter:
         # The kernels were prepared for the shapes the model gives: fed inputs of those shapes,
         # an op with fixed shapes that writes another contradicts the model, and the next op
         # would misread it. Output shapes follow from input shapes, so one pass per input
-        # shapes checks them.
+        # shapes checks them. Fed another batch (run() lets the first dimension differ), the
+        # same holds but for each output's first dimension.
         input_shapes = tuple(np.shape(value) for value in inputs)
-        check_shapes = (check_shapes and input_shapes != self._verified_input_shapes
-                        and all(shape == self._shapes[index]
-                                for index, shape in zip(self._graph.inputs, input_shapes)))
+        model_shapes = all(shape == self._shapes[index]
+                           for index, shape in zip(self._graph.inputs, input_shapes))
+        check_shapes = check_shapes and input_shapes != self._verified_input_shapes
+        first = 0 if model_shapes else 1      # compare from this dimension on
         for step in self._steps:
             try:
                 result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
@@ -211,10 +213,12 @@ class Interpreter:
             if len(step.outputs) == 1:
                 result = (result,)
             for position, (t, value) in enumerate(zip(step.outputs, result)):
-                if check_shapes and step.fixed_shapes and np.shape(value) != self._shapes[t]:
+                shape = np.shape(value)
+                if check_shapes and step.fixed_shapes and (
+                        len(shape) != len(self._shapes[t]) or shape[first:] != self._shapes[t][first:]):
                     raise ModelFormatError(
                         f"op {step.index} ({step.opcode}): output {position} "
-                        f"({self._graph.tensors[t].name}) has shape {list(np.shape(value))}, "
+                        f"({self._graph.tensors[t].name}) has shape {list(shape)}, "
                         f"the model gives {list(self._shapes[t])}", source=self._source)
                 values[t] = value
                 if observe is not None:

@@ -211,6 +211,19 @@ def test_op_writes_another_shape_than_the_model_gives(tmp_path, data_dir, digits
                           command=("run", "--input", digits_input))
 
 
+@pytest.mark.parametrize("name", ["digits_cnn_float", "digits_cnn_tf_int8"])
+def test_op_writes_another_shape_in_a_batch_of_another_size(tmp_path, data_dir, name):
+    # run() takes any first dimension; the rest of each fixed output shape is still checked
+    def edit(model):
+        pool = next(o for o in model.subgraphs[0].operators if o.opcode == "MAX_POOL_2D")
+        pool.options["stride_h"] = 25
+    path = _edited(data_dir, tmp_path, edit, name)
+    batch = tmp_path / "batch.npy"
+    np.save(batch, np.zeros((2, 8, 8, 1), np.float32))
+    assert_one_error_line(path, "(MAX_POOL_2D): output 0 (", "has shape [2, 1, 4, 32], "
+                          "the model gives [1, 4, 4, 32]", command=("run", "--input", batch))
+
+
 @pytest.mark.parametrize("tensor, scale, zero_point, where, what", [
     (12, None, -4129, "op 0 (QUANTIZE): output 0 (", "zero point -4129 is outside the int8 range"),
     (12, np.inf, None, "op 0 (QUANTIZE): output 0 (", "scale inf is not finite and positive"),
