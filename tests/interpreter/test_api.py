@@ -15,7 +15,7 @@ from litequant.builder import ModelBuilder
 from litequant.errors import (ModelFormatError, ResourceError, StateError, TensorError,
                               UnsupportedOpError)
 from litequant.interpreter import Interpreter
-from tests import oracle
+from tests import oracle, single_op
 
 DIGITS = "digits_cnn_tf_int8io.tflite"
 
@@ -298,3 +298,26 @@ def test_a_convolution_over_an_empty_depth_is_refused():
     b.output(b.op("CONV_2D", [x, b.constant(np.zeros((2, 3, 3, 0), np.float32)), -1], (1, 4, 4, 2)))
     with pytest.raises(ModelFormatError, match=r"^op 0 \(CONV_2D\): input depth is 0$"):
         Interpreter(model_content=tflite_format.write(b.build()))
+
+
+def _int8(scale, **more):
+    return single_op.Spec("int8", (1, 4), [scale], [0], **more)
+
+
+@pytest.mark.filterwarnings("error")        # no numpy overflow warning on the way either
+@pytest.mark.parametrize("opcode, inputs, options, words", [
+    ("MUL", [_int8(0.5), _int8(0.5)], None, "its scales give no usable fixed-point multiplier"),
+    ("RELU", [_int8(0.5)], None, "its scales give no usable fixed-point multiplier"),
+    ("RELU6", [_int8(0.5)], None, "its scales give no usable fixed-point multiplier"),
+    ("LEAKY_RELU", [_int8(0.5)], {"alpha": 0.2}, "its scales give no usable fixed-point multiplier"),
+    ("PRELU", [_int8(0.5), single_op.Spec("int8", (4,), [0.5], [0], data=np.int8([1, 2, 3, 4]))],
+     None, "its scales give no usable fixed-point multiplier"),
+    ("HARD_SWISH", [_int8(0.5)], None, "is not below 1"),
+    ("ADD", [_int8(0.5), _int8(0.5)], {"fused_activation_function": "RELU6"}, "beyond int32"),
+])
+def test_an_output_scale_whose_multiplier_leaves_float32_is_refused(opcode, inputs, options, words):
+    # S_in / S_out = 0.5 / 1e-45 is inf in float32, as the C++ computes these multipliers
+    options_type = {"LEAKY_RELU": "LeakyReluOptions", "ADD": "AddOptions"}.get(opcode)
+    data = single_op.model(opcode, inputs, [_int8(1e-45)], options=options, options_type=options_type)
+    with pytest.raises(ModelFormatError, match=rf"^op 0 \({opcode}\): .*{re.escape(words)}"):
+        Interpreter(model_content=data)

@@ -30,7 +30,7 @@ def prepare(ctx):
     lo, hi = _common.quantized_activation_bounds(ctx, activation, out)
     (s1, z1), (s2, z2), (s_out, z_out) = (_common.scale_and_zero_point(t) for t in (a, b, out))
     if ctx.op.opcode == "MUL":
-        multiplier, shift = fixedpoint.mul_multiplier(s1, s2, s_out)
+        multiplier, shift = _common.fixed_point_params(ctx, fixedpoint.mul_multiplier, s1, s2, s_out)
         table = fixedpoint.pair_table_int8(
             lambda q1, q2: fixedpoint.mul_int8(q1, q2, z1, z2, multiplier, shift, z_out, lo, hi))
     else:

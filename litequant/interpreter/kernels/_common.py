@@ -32,13 +32,25 @@ def quantized_activation_bounds(ctx, activation, output, qmin=INT8_MIN, qmax=INT
     scale, zero_point = scale_and_zero_point(output)
 
     def on_grid(bound):
-        steps = round_half_away_from_zero(np.float32(bound) / np.float32(scale))
+        with np.errstate(over="ignore", invalid="ignore"):     # inf steps are refused below
+            steps = round_half_away_from_zero(np.float32(bound) / np.float32(scale))
         if not -2.0 ** 31 <= steps < 2.0 ** 31:   # TFLite refuses these (kernel_util's Quantize)
             raise ctx.fail(f"fused activation {activation}: bound {bound} is {float(steps):.4g} "
                            f"steps of output scale {scale}, beyond int32")
         return zero_point + int(steps)
     return (max(qmin, on_grid(lo)) if np.isfinite(lo) else qmin,
             min(qmax, on_grid(hi)) if np.isfinite(hi) else qmax)
+
+
+def fixed_point_params(ctx, make, *scales_and_zero_points):
+    """make(...): a fixedpoint set-up (multipliers, shifts, clamps) from the op's scales. Scales
+    whose ratio leaves float32 (an output scale of 1e-45, say) give a multiplier or bound that
+    is not finite, which the C++ would turn into garbage; such an op is refused, naming it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            return make(*scales_and_zero_points)
+        except (ValueError, OverflowError) as error:
+            raise ctx.fail(f"its scales give no usable fixed-point multiplier ({error})") from None
 
 
 def scale_and_zero_point(tensor):

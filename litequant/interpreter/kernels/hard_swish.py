@@ -23,7 +23,8 @@ def prepare(ctx):
     _common.require_quantized(ctx, x, out)
     (in_scale, in_zero_point), (out_scale, out_zero_point) = map(_common.scale_and_zero_point, (x, out))
     try:
-        params = fixedpoint.hard_swish_params(in_scale, in_zero_point, out_scale, out_zero_point)
+        with np.errstate(over="ignore"):        # an infinite multiplier is refused below
+            params = fixedpoint.hard_swish_params(in_scale, in_zero_point, out_scale, out_zero_point)
     except ValueError:
         raise ctx.fail(f"output multiplier S_in / (128 · S_out) = {in_scale} / (128 · {out_scale}) "
                        "is not below 1") from None

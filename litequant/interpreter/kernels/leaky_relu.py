@@ -18,6 +18,7 @@ def prepare(ctx):
     if dtype == "float32":
         return lambda data: np.where(data > 0, data, data * alpha)
     _common.require_quantized(ctx, x, out)
-    params = fixedpoint.leaky_relu_params(*_common.scale_and_zero_point(x),
-                                          *_common.scale_and_zero_point(out), alpha)
+    params = _common.fixed_point_params(ctx, fixedpoint.leaky_relu_params,
+                                        *_common.scale_and_zero_point(x),
+                                        *_common.scale_and_zero_point(out), alpha)
     return lambda data: fixedpoint.leaky_relu_int8(data, params)

@@ -27,7 +27,8 @@ def prepare(ctx):
     _common.require_quantized(ctx, x, alpha, out)
     if alpha.quantization.scale.size != 1:
         raise ctx.unsupported("per-channel quantized alpha")
-    params = fixedpoint.prelu_params(*_common.scale_and_zero_point(x),
-                                     *_common.scale_and_zero_point(alpha),
-                                     *_common.scale_and_zero_point(out))
+    params = _common.fixed_point_params(ctx, fixedpoint.prelu_params,
+                                        *_common.scale_and_zero_point(x),
+                                        *_common.scale_and_zero_point(alpha),
+                                        *_common.scale_and_zero_point(out))
     return lambda data, alpha_data: fixedpoint.prelu_int8(data, alpha_data, params)

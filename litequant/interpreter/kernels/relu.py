@@ -18,5 +18,6 @@ def prepare(ctx):
     if dtype == "float32":
         return lambda data: np.maximum(data, np.float32(0))
     _common.require_quantized(ctx, x, out)
-    params = fixedpoint.relu_params(*_common.scale_and_zero_point(x), *_common.scale_and_zero_point(out), 0.0)
+    params = _common.fixed_point_params(ctx, fixedpoint.relu_params, *_common.scale_and_zero_point(x),
+                                        *_common.scale_and_zero_point(out), 0.0)
     return lambda data: fixedpoint.relu_int8(data, params)

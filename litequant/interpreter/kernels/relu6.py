@@ -19,6 +19,6 @@ def prepare(ctx):
     if dtype == "float32":
         return lambda data: np.minimum(np.maximum(data, LOW), HIGH)
     _common.require_quantized(ctx, x, out)
-    params = fixedpoint.relu_params(*_common.scale_and_zero_point(x), *_common.scale_and_zero_point(out),
-                                    LOW, HIGH)
+    params = _common.fixed_point_params(ctx, fixedpoint.relu_params, *_common.scale_and_zero_point(x),
+                                        *_common.scale_and_zero_point(out), LOW, HIGH)
     return lambda data: fixedpoint.relu_int8(data, params)
