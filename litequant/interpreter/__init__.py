@@ -204,28 +204,32 @@ class Interpreter:
                            for index, shape in zip(self._graph.inputs, input_shapes))
         check_shapes = check_shapes and input_shapes != self._verified_input_shapes
         first = 0 if model_shapes else 1      # compare from this dimension on
-        for step in self._steps:
-            try:
-                result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
-            except MemoryError:     # e.g. a damaged padding or dilation asking for gigabytes
-                raise ResourceError(f"op {step.index} ({step.opcode}): out of memory",
-                                    source=self._source) from None
-            if len(step.outputs) == 1:
-                result = (result,)
-            for position, (t, value) in enumerate(zip(step.outputs, result)):
-                shape = np.shape(value)
-                if check_shapes and step.fixed_shapes and (
-                        len(shape) != len(self._shapes[t]) or shape[first:] != self._shapes[t][first:]):
-                    raise ModelFormatError(
-                        f"op {step.index} ({step.opcode}): output {position} "
-                        f"({self._graph.tensors[t].name}) has shape {list(shape)}, "
-                        f"the model gives {list(self._shapes[t])}", source=self._source)
-                values[t] = value
-                if observe is not None:
-                    observe(t, value)
-            if release:
-                for t in step.release:
-                    values[t] = None
+        # Float kernels compute IEEE results: an inf or nan (or a signaling nan in damaged
+        # weights) is a value, as in the C++, and numpy's warnings would print on stderr.
+        with np.errstate(all="ignore"):
+            for step in self._steps:
+                try:
+                    result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
+                except MemoryError:     # e.g. a damaged padding or dilation asking for gigabytes
+                    raise ResourceError(f"op {step.index} ({step.opcode}): out of memory",
+                                        source=self._source) from None
+                if len(step.outputs) == 1:
+                    result = (result,)
+                for position, (t, value) in enumerate(zip(step.outputs, result)):
+                    shape = np.shape(value)
+                    expected = self._shapes[t]
+                    if check_shapes and step.fixed_shapes and (
+                            len(shape) != len(expected) or shape[first:] != expected[first:]):
+                        raise ModelFormatError(
+                            f"op {step.index} ({step.opcode}): output {position} "
+                            f"({self._graph.tensors[t].name}) has shape {list(shape)}, "
+                            f"the model gives {list(self._shapes[t])}", source=self._source)
+                    values[t] = value
+                    if observe is not None:
+                        observe(t, value)
+                if release:
+                    for t in step.release:
+                        values[t] = None
         if check_shapes:
             self._verified_input_shapes = input_shapes
         return values

@@ -83,7 +83,8 @@ def build(model, subgraph_index=0):
         if sparse and op.opcode != "DENSIFY":
             raise ctx.fail(f"input {sparse[0]} ({ctx.inputs[sparse[0]].name}) is sparse; only "
                            "DENSIFY reads sparse tensors", UnsupportedOpError)
-        run = kernels.load(op.opcode).prepare(ctx)
+        with np.errstate(all="ignore"):     # see Interpreter._execute
+            run = kernels.load(op.opcode).prepare(ctx)
         steps.append(Step(index, op.opcode, run, tuple(op.inputs), tuple(op.outputs)))
         written.update(op.outputs)
     unset = [p for p, t in enumerate(graph.outputs) if t not in written]

@@ -224,6 +224,16 @@ def test_op_writes_another_shape_in_a_batch_of_another_size(tmp_path, data_dir, 
                           "the model gives [1, 4, 4, 32]", command=("run", "--input", batch))
 
 
+@pytest.mark.filterwarnings("error")       # numpy's RuntimeWarning would be lines on stderr
+def test_signaling_nan_weights_run_without_a_warning(tmp_path, data_dir, digits_input):
+    def edit(model):
+        weights = model.buffers[model.subgraphs[0].tensors[8].buffer]
+        weights.data = weights.data.copy()
+        weights.data[:4] = np.frombuffer(struct.pack("<I", 0x7F800001), np.uint8)   # sNaN
+    status, out, err = run_cli(_edited(data_dir, tmp_path, edit), "run", "--input", digits_input)
+    assert (status, err) == (0, "") and "nan" in out
+
+
 @pytest.mark.parametrize("tensor, scale, zero_point, where, what", [
     (12, None, -4129, "op 0 (QUANTIZE): output 0 (", "zero point -4129 is outside the int8 range"),
     (12, np.inf, None, "op 0 (QUANTIZE): output 0 (", "scale inf is not finite and positive"),
