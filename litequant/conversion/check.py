@@ -202,11 +202,13 @@ def _bias_violations(model, graph, op, rule, tensor):
     weights = graph.tensors[op.inputs[rule.inputs.index("weight")]].quantization
     if source is None or weights is None or source.scale.size != 1:
         return problems
-    expected = np.float64(source.scale[0]) * weights.scale.astype(np.float64)
-    if q.scale.size != expected.size:
-        return problems + [f"{q.scale.size} scale(s), the weights have {expected.size}"]
-    if not np.allclose(q.scale, expected, rtol=BIAS_SCALE_RTOL, atol=0):
-        worst = int(np.argmax(np.abs(q.scale - expected) / expected))
+    with np.errstate(all="ignore"):     # a nan or zero scale compares unequal, no warning
+        expected = np.float64(source.scale[0]) * weights.scale.astype(np.float64)
+        if q.scale.size != expected.size:
+            return problems + [f"{q.scale.size} scale(s), the weights have {expected.size}"]
+        close = np.allclose(q.scale, expected, rtol=BIAS_SCALE_RTOL, atol=0)
+        worst = int(np.argmax(np.abs(q.scale - expected) / expected)) if not close else 0
+    if not close:
         problems.append(f"scale[{worst}] {q.scale[worst]!r} is not input scale * weight scale "
                         f"= {expected[worst]!r}")
     return problems

@@ -116,6 +116,18 @@ class TestBias:
         requantized(b, scale=np.nextafter(b.quantization.scale, np.float32(1)))
         assert check(m) == []
 
+    @pytest.mark.filterwarnings("error")
+    def test_weight_scale_nan_or_zero(self):
+        m = model()
+        graph, op = find(m, "CONV_2D")
+        w = graph.tensors[op.inputs[1]]
+        scales = w.quantization.scale.copy()
+        scales[:2] = [np.nan, 0.0]
+        requantized(w, scale=scales)
+        found = messages(m)
+        assert any("input 1" in f and "not all finite and positive" in f for f in found), found
+        assert any("input 2" in f and "is not input scale * weight scale" in f for f in found)
+
     def test_not_int32(self):
         m = model()
         graph, op = find(m, "DEPTHWISE_CONV_2D")

@@ -264,6 +264,20 @@ class TestQuantizeWeights:
         bias = graph.tensors[graph.operators[1].inputs[2]]
         assert (bias.dtype, bias.shape, bias.quantization.scale.size) == ("int32", (4, 1), 4)
 
+    @pytest.mark.filterwarnings("error")
+    def test_bias_scale_beyond_float32_is_an_error(self):
+        b = ModelBuilder()
+        x = b.input((1, 4), name="x")
+        y = b.fully_connected(x, np.full((2, 4), 1e34, np.float32), np.float32([0.0, 1.0]))
+        b.output(y)
+        model = b.build()
+        with_range(model, x, -1e34, 1e34)       # S_in * S_w is about 1e64
+        with_range(model, y, -1.0, 1.0)
+        quantize_activations.run(model)
+        with pytest.raises(UnsupportedOpError, match=r"op 1 \(FULLY_CONNECTED\): cannot be "
+                                                     r"quantized, the bias scale S_in \* S_w overflows"):
+            quantize_weights.run(model)
+
     def test_weights_shared_by_two_ops_with_different_inputs(self):
         rng = np.random.default_rng(1)
         b = ModelBuilder()

@@ -41,7 +41,13 @@ def run(model):
             qparams.quantize_weights(weights, scales, rule.weight_axis, weight_range), scales,
             rule.weight_axis)
         if bias is not None:
-            bias_scales = qparams.bias_scales(input_scale, scales)
+            with np.errstate(over="ignore"):        # refused below
+                bias_scales = qparams.bias_scales(input_scale, scales)
+            if not np.isfinite(bias_scales).all():
+                raise UnsupportedOpError(
+                    f"op {index} ({op.opcode}): cannot be quantized, the bias scale S_in * S_w "
+                    f"overflows float32 (largest |weight| {np.abs(weights).max():.4g}, "
+                    f"|bias| {np.abs(bias).max():.4g}, S_in {input_scale:.4g})")
             op.inputs[bias_position] = _write(
                 model, graph, bias_index, readers, made,
                 qparams.quantize_bias(bias, bias_scales, bias_range), bias_scales, 0)
