@@ -412,7 +412,8 @@ def quantize(x, scale, zero_point, qmin=INT8_MIN, qmax=INT8_MAX):
     int32 that holds that range (uint8 for [0, 255]). Values too large for int32 saturate (the
     C++ cast is undefined there)."""
     x = np.asarray(x, dtype=np.float32)
-    q = round_half_away_from_zero(x / np.float32(scale))
+    with np.errstate(over="ignore", invalid="ignore"):    # x / S beyond float32 is inf: saturates
+        q = round_half_away_from_zero(x / np.float32(scale))
     q = np.clip(q.astype(np.float64), INT32_MIN, INT32_MAX).astype(np.int64) + int(zero_point)
     return np.clip(q, qmin, qmax).astype(_storage_dtype(qmin, qmax))
 

@@ -397,6 +397,12 @@ def test_quantize_float_to_int8():
     assert fp.quantize(x, 0.5, 3).dtype == np.int8
 
 
+@pytest.mark.filterwarnings("error")       # `litequant run` quantizes input files with it
+def test_quantize_saturates_beyond_float32_without_a_warning():
+    x = np.array([1.0, -1.0, 0.0], np.float32)
+    assert as_ints(fp.quantize(x, 1e-40, 0)) == [127, -128, 0]
+
+
 def test_quantize_float_to_uint8_range_returns_uint8():
     x = np.array([0.0, 50.0, 100.0, -1.0, 1e30], np.float32)
     q = fp.quantize(x, 0.5, 128, qmin=0, qmax=255)
