@@ -211,6 +211,14 @@ class TestOps:
         op.version = 1
         only(m, "op 1 (CONV_2D): version 1, the spec gives 3")
 
+    @pytest.mark.filterwarnings("error")
+    def test_mul_rescale_beyond_float32_is_no_warning(self):
+        m = model()
+        graph, op = find(m, "MUL")
+        requantized(graph.tensors[op.outputs[0]], scale=np.float32([1e-45]))
+        found = messages(m)             # S1 * S2 / S_out is inf in float32: "at least one"
+        assert "op 6 (MUL): version 2, the spec gives 3" in found
+
     def test_version_rule(self):
         m = model()
         graph, op = find(m, "FULLY_CONNECTED")

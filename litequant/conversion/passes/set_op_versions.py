@@ -61,7 +61,8 @@ def _rescale_at_least_one(graph, op):
     a, b, out = _tensor(graph, op, 0), _tensor(graph, op, 1), _tensor(graph, op, 0, outputs=True)
     if not all(t is not None and t.quantization is not None for t in (a, b, out)):
         return False
-    return _scale(a) * _scale(b) / _scale(out) >= 1   # float32 arithmetic, as TFLite's check
+    with np.errstate(over="ignore"):        # a product or quotient beyond float32 is inf: >= 1
+        return _scale(a) * _scale(b) / _scale(out) >= 1   # float32 arithmetic, as TFLite's check
 
 
 def _broadcast_rank_above_4(graph, op):
