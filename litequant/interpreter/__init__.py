@@ -194,45 +194,54 @@ class Interpreter:
             values[index] = value
             if observe is not None:
                 observe(index, value)
-        # The kernels were prepared for the shapes the model gives: fed inputs of those shapes,
-        # an op with fixed shapes that writes another contradicts the model, and the next op
-        # would misread it. Output shapes follow from input shapes, so one pass per input
-        # shapes checks them. Fed another batch (run() lets the first dimension differ), the
-        # same holds but for each output's first dimension.
-        input_shapes = tuple(np.shape(value) for value in inputs)
-        model_shapes = all(shape == self._shapes[index]
-                           for index, shape in zip(self._graph.inputs, input_shapes))
-        check_shapes = check_shapes and input_shapes != self._verified_input_shapes
-        first = 0 if model_shapes else 1      # compare from this dimension on
+        check_from = self._shape_check_start(inputs) if check_shapes else None
         # Float kernels compute IEEE results: an inf or nan (or a signaling nan in damaged
         # weights) is a value, as in the C++, and numpy's warnings would print on stderr.
         with np.errstate(all="ignore"):
             for step in self._steps:
-                try:
-                    result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
-                except MemoryError:     # e.g. a damaged padding or dilation asking for gigabytes
-                    raise ResourceError(f"op {step.index} ({step.opcode}): out of memory",
-                                        source=self._source) from None
-                if len(step.outputs) == 1:
-                    result = (result,)
-                for position, (t, value) in enumerate(zip(step.outputs, result)):
-                    shape = np.shape(value)
-                    expected = self._shapes[t]
-                    if check_shapes and step.fixed_shapes and (
-                            len(shape) != len(expected) or shape[first:] != expected[first:]):
-                        raise ModelFormatError(
-                            f"op {step.index} ({step.opcode}): output {position} "
-                            f"({self._graph.tensors[t].name}) has shape {list(shape)}, "
-                            f"the model gives {list(self._shapes[t])}", source=self._source)
+                outputs = self._run_step(step, values)
+                for position, (t, value) in enumerate(zip(step.outputs, outputs)):
+                    if check_from is not None and step.fixed_shapes:
+                        self._check_output_shape(step, position, t, value, check_from)
                     values[t] = value
                     if observe is not None:
                         observe(t, value)
                 if release:
                     for t in step.release:
                         values[t] = None
-        if check_shapes:
-            self._verified_input_shapes = input_shapes
+        if check_from is not None:
+            self._verified_input_shapes = tuple(np.shape(value) for value in inputs)
         return values
+
+    def _shape_check_start(self, inputs):
+        """The kernels were prepared for the shapes the model gives: fed inputs of those shapes,
+        an op with fixed shapes that writes another contradicts the model, and the next op would
+        misread it. Output shapes follow from input shapes, so one pass per input shapes checks
+        them: None when these were checked already, else the first dimension to compare (1 when
+        run() is fed another batch, 0 otherwise)."""
+        input_shapes = tuple(np.shape(value) for value in inputs)
+        if input_shapes == self._verified_input_shapes:
+            return None
+        same = all(shape == self._shapes[index]
+                   for index, shape in zip(self._graph.inputs, input_shapes))
+        return 0 if same else 1
+
+    def _run_step(self, step, values):
+        """The step's outputs, as a tuple."""
+        try:
+            result = step.run(*[values[t] if t >= 0 else None for t in step.inputs])
+        except MemoryError:     # e.g. a damaged padding or dilation asking for gigabytes
+            raise ResourceError(f"op {step.index} ({step.opcode}): out of memory",
+                                source=self._source) from None
+        return (result,) if len(step.outputs) == 1 else result
+
+    def _check_output_shape(self, step, position, tensor, value, first):
+        shape, expected = np.shape(value), self._shapes[tensor]
+        if len(shape) != len(expected) or shape[first:] != expected[first:]:
+            raise ModelFormatError(
+                f"op {step.index} ({step.opcode}): output {position} "
+                f"({self._graph.tensors[tensor].name}) has shape {list(shape)}, "
+                f"the model gives {list(expected)}", source=self._source)
 
     def _input_keys(self, keys):
         """For each model input in order, which of `keys` names it: its tensor name, else its
