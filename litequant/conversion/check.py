@@ -161,16 +161,23 @@ def _scale_violations(scale):
     return []
 
 
-def _weight_violations(model, tensor, axis):
-    limits = rules.tensor_range("weight")
-    data = model.tensor_data(tensor)
-    if data is None:
-        return ["weights are not a constant"]
+def _constant_violations(model, tensor, role, noun):
+    """What stops a weight or bias from being read as one: not constant, wrong type, no scales."""
+    limits = rules.tensor_range(role)
+    if model.tensor_data(tensor) is None:
+        return [f"{noun} not a constant"]
     if tensor.dtype != limits.dtype:
         return [f"{tensor.dtype}, expected {limits.dtype}"]
-    q = tensor.quantization
-    if q is None or q.scale.size == 0:
+    if tensor.quantization is None or tensor.quantization.scale.size == 0:
         return ["no quantization parameters"]
+    return []
+
+
+def _weight_violations(model, tensor, axis):
+    unreadable = _constant_violations(model, tensor, "weight", "weights are")
+    if unreadable:
+        return unreadable
+    limits, data, q = rules.tensor_range("weight"), model.tensor_data(tensor), tensor.quantization
     if axis >= len(tensor.shape):
         return [f"shape {list(tensor.shape)} has no dim {axis}, the op's channel dimension"]
     problems = []
@@ -187,14 +194,10 @@ def _weight_violations(model, tensor, axis):
 
 
 def _bias_violations(model, graph, op, rule, tensor):
-    limits = rules.tensor_range("bias")
-    if model.tensor_data(tensor) is None:
-        return ["bias is not a constant"]
-    if tensor.dtype != limits.dtype:
-        return [f"{tensor.dtype}, expected {limits.dtype}"]
+    unreadable = _constant_violations(model, tensor, "bias", "bias is")
+    if unreadable:
+        return unreadable
     q = tensor.quantization
-    if q is None or q.scale.size == 0:
-        return ["no quantization parameters"]
     problems = []
     if (q.zero_point != 0).any():
         problems.append("zero points not all 0")
@@ -209,8 +212,8 @@ def _bias_violations(model, graph, op, rule, tensor):
         close = np.allclose(q.scale, expected, rtol=BIAS_SCALE_RTOL, atol=0)
         worst = int(np.argmax(np.abs(q.scale - expected) / expected)) if not close else 0
     if not close:
-        problems.append(f"scale[{worst}] {q.scale[worst]!r} is not input scale * weight scale "
-                        f"= {expected[worst]!r}")
+        problems.append(f"scale[{worst}] {float(q.scale[worst])!r} is not input scale * weight "
+                        f"scale = {float(expected[worst])!r}")
     return problems
 
 
