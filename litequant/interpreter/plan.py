@@ -70,19 +70,8 @@ def build(model, subgraph_index=0):
                                    if model.is_constant(tensor) or 0 in tensor.shape}
     for index, op in enumerate(graph.operators):
         ctx = OpContext(model, graph, index, op)
-        problem = spec.operand_problem(op.opcode, op.inputs, op.outputs)
-        if problem:
-            raise ctx.fail(problem)
-        unset = [p for p, t in enumerate(op.inputs) if t >= 0 and t not in written]
-        if unset:
-            raise ctx.fail(f"input {unset[0]} ({ctx.inputs[unset[0]].name}) {_NO_VALUE}, "
-                           "and no earlier op writes it")
+        _require_operands(ctx, written)
         _require_usable_quantization(ctx)
-        sparse = [p for p, tensor in enumerate(ctx.inputs)
-                  if tensor is not None and tensor.sparsity is not None]
-        if sparse and op.opcode != "DENSIFY":
-            raise ctx.fail(f"input {sparse[0]} ({ctx.inputs[sparse[0]].name}) is sparse; only "
-                           "DENSIFY reads sparse tensors", UnsupportedOpError)
         with np.errstate(all="ignore"):     # see Interpreter._execute
             run = kernels.load(op.opcode).prepare(ctx)
         steps.append(Step(index, op.opcode, run, tuple(op.inputs), tuple(op.outputs)))
@@ -94,6 +83,24 @@ def build(model, subgraph_index=0):
     _mark_releases(steps, graph)
     _mark_fixed_shapes(steps, model, graph)
     return steps
+
+
+def _require_operands(ctx, written):
+    """The operands the op takes (schema/ops.json), each input written before it is read, and
+    sparse tensors read by DENSIFY alone."""
+    op = ctx.op
+    problem = spec.operand_problem(op.opcode, op.inputs, op.outputs)
+    if problem:
+        raise ctx.fail(problem)
+    unset = [p for p, t in enumerate(op.inputs) if t >= 0 and t not in written]
+    if unset:
+        raise ctx.fail(f"input {unset[0]} ({ctx.inputs[unset[0]].name}) {_NO_VALUE}, "
+                       "and no earlier op writes it")
+    sparse = [p for p, tensor in enumerate(ctx.inputs)
+              if tensor is not None and tensor.sparsity is not None]
+    if sparse and op.opcode != "DENSIFY":
+        raise ctx.fail(f"input {sparse[0]} ({ctx.inputs[sparse[0]].name}) is sparse; only "
+                       "DENSIFY reads sparse tensors", UnsupportedOpError)
 
 
 def _require_usable_quantization(ctx):
