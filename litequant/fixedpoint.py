@@ -209,17 +209,17 @@ def saturating_rounding_multiply_by_pot(x, exponent):
         return _i32(x)
     if exponent < 0:
         return rounding_divide_by_pot(x, -exponent)
-    threshold = (1 << (31 - exponent)) - 1
-    shifted = np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, x << exponent))
-    return _i32(shifted)
+    # |x| < 2^31 and exponent <= 31 keep x << exponent inside int64; past gemmlowp's threshold
+    # 2^(31-exponent) - 1 the shifted value is at least 2^31 (or at most -2^31), so clipping it
+    # saturates exactly where gemmlowp does.
+    return _i32(np.minimum(np.maximum(x << exponent, INT32_MIN), INT32_MAX))
 
 
 def rounding_half_sum(a, b):
     """RoundingHalfSum (ARM VRHADD): (a + b) / 2 rounded to nearest, ties away from zero, with the
     sum taken in int64 so it cannot overflow."""
     total = _i64(a) + _i64(b)
-    sign = np.where(total >= 0, 1, -1)
-    return _i32(_trunc_div(total + sign, 2))
+    return _i32((total + (total >= 0)) >> 1)      # floor((t + 1) / 2), or floor(t / 2) if t < 0
 
 
 def _trunc_div(a, b):
