@@ -2,6 +2,11 @@
 import pathlib
 
 import pytest
+from hypothesis import settings
+
+# A slow or busy CI machine is no bug: property tests have no per-example time limit.
+settings.register_profile("litequant", deadline=None)
+settings.load_profile("litequant")
 
 DATA = pathlib.Path(__file__).resolve().parent / "data"
 MODELS = sorted(DATA.glob("*.tflite"))
