@@ -121,3 +121,18 @@ def test_extreme_scales(s_in, s_w, s_out):
     bias = np.array([1, -1, 7, 0], np.int32)
     model = _int8_model((2, 3, 4, 4), weights, bias, quants, "RELU_N1_TO_1")
     check_model(model, [rng.integers(-128, 128, (2, 3, 4, 4)).astype(np.int8)])
+
+
+@pytest.mark.parametrize("extreme_weight", [127, -127, -128])
+def test_row_sums_at_the_extremes_of_int16(extreme_weight):
+    # Stride-1 rows add taps in int16 pairs when every weight is within [-127, 127]: products
+    # of -128 inputs with +-127 weights bring each pair to +-32,512. A weight of -128 would take
+    # a pair to 32,768, past int16, so such a layer sums in float32 instead.
+    shape = (1, 40, 30, 2)
+    weights = np.full((1, 3, 3, 2), extreme_weight, np.int8)
+    weights[0, 1, 1, 1] = -weights[0, 1, 1, 1] if extreme_weight != -128 else 127
+    quants = ((0.5, -128), np.array([1e-4, 2e-4], np.float32), (0.05, 3))
+    model = _int8_model(shape, weights, np.array([7, -9], np.int32), quants)
+    x = np.full(shape, -128, np.int8)
+    x[0, ::3, ::4, 1] = 127
+    check_model(model, [x])

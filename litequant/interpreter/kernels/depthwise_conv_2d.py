@@ -15,7 +15,8 @@ The plain int8 path (FAST_PATH = False, the definition) sums (x - Z_in) · w in 
 tap over strided views. The fast path multiplies the raw input, padded with Z_in, in float32
 (exact: |x · w| <= 2^14 and 128 · Σ|w| <= 2^24 keeps every partial sum an exact integer;
 larger windows use float64) and folds -Z_in · Σ w into the bias; it adds the taps along
-whole stride-1 rows on large images and by one einsum over the windows otherwise. The float
+whole stride-1 rows on large images (there in int16 pairs and int32 when no weight is -128,
+exact by the same bounds) and by one einsum over the windows otherwise. The float
 path adds the taps in LiteRT's order, so its float32 sums are LiteRT's.
 """
 import numpy as np
@@ -62,15 +63,14 @@ def prepare(ctx):
 # With this many output positions or more, multiply-adds along whole stride-1 rows beat one
 # einsum over the windows (which wins on small images with many channels).
 ROW_SUM_MIN_POSITIONS = 400
+PAIRED_WEIGHT_MAX = 127     # see _row_sum_in_pairs
 
 
 def _window_sum(xp, taps, win, place, row_taps, any_order):
     """Σ over the kh·kw taps of input · taps[ky, kx], [N, out_h, out_w, channels], in the
     padded input's dtype. The row and tap loops add the taps in LiteRT's order (ky, then kx);
     einsum may not, so it serves only sums of integers (any_order), which are exact anyway."""
-    multiplier = taps.shape[3]
-    positions = place.out_h * place.out_w
-    if multiplier == 1 and win.stride[1] == 1 and positions >= ROW_SUM_MIN_POSITIONS:
+    if _along_rows(taps, win, place):
         return _row_sum(xp, row_taps(place.out_w), win, place)
     if any_order:
         out = np.einsum("nhwijc,ijcm->nhwcm", _conv.windows(xp, win, place), taps)
@@ -92,24 +92,52 @@ def _tap_sum(xp, taps, win, place):
     return acc
 
 
-def _row_sum(xp, tiled, win, place):
+def _along_rows(taps, win, place):
+    return (taps.shape[3] == 1 and win.stride[1] == 1
+            and place.out_h * place.out_w >= ROW_SUM_MIN_POSITIONS)
+
+
+def _row_views(xp, tiled, win, place):
     """Stride 1 along the width: a tap's view is out_w · C contiguous values per output row, so
-    each multiply-add runs along the whole row instead of C values at a time."""
+    each multiply-add runs along the whole row instead of C values at a time. Yields
+    (view [N, out_h, out_w · C], the tap's weights tiled along the row), taps in LiteRT's order."""
     n, height, width, depth = xp.shape
     rows = xp.reshape(n, height, width * depth)
     (kh, kw), (sh, _), (dh, dw) = win.kernel, win.stride, win.dilation
     span, reach = place.out_w * depth, (place.out_h - 1) * sh + 1
-    acc = scratch = None
     for ky in range(kh):
         for kx in range(kw):
-            view = rows[:, ky * dh:ky * dh + reach:sh, kx * dw * depth:kx * dw * depth + span]
-            if acc is None:
-                acc = view * tiled[ky, kx]
-                scratch = np.empty_like(acc)
-            else:
-                np.multiply(view, tiled[ky, kx], out=scratch)
-                acc += scratch
-    return acc.reshape(n, place.out_h, place.out_w, depth)
+            yield (rows[:, ky * dh:ky * dh + reach:sh, kx * dw * depth:kx * dw * depth + span],
+                   tiled[ky, kx])
+
+
+def _row_sum(xp, tiled, win, place):
+    acc = scratch = None
+    for view, tap in _row_views(xp, tiled, win, place):
+        if acc is None:
+            acc = view * tap
+            scratch = np.empty_like(acc)
+        else:
+            np.multiply(view, tap, out=scratch)
+            acc += scratch
+    return acc.reshape(xp.shape[0], place.out_h, place.out_w, xp.shape[3])
+
+
+def _row_sum_in_pairs(xp, tiled, win, place):
+    """_row_sum of raw int8 inputs (|x| <= 128) and weights in [-127, 127], held as int16: a
+    product is at most 16,256 in magnitude and the sum of two at most 32,512, so taps are
+    added in pairs in int16, exactly, and the pair sums in int32."""
+    acc = pending = None
+    for view, tap in _row_views(xp, tiled, win, place):
+        if pending is None:
+            pending = view * tap
+            continue
+        pending += view * tap
+        acc = pending.astype(np.int32) if acc is None else np.add(acc, pending, out=acc)
+        pending = None
+    if pending is not None:
+        acc = pending.astype(np.int32) if acc is None else np.add(acc, pending, out=acc)
+    return acc.reshape(xp.shape[0], place.out_h, place.out_w, xp.shape[3])
 
 
 def _row_tiler(taps):
@@ -151,9 +179,18 @@ def _int8_depthwise_fast(win, taps, bias, e):
         folded = folded + bias
     requantize = _conv.fast_requantizer(e, columns, folded)
     pad = _conv.Padder(e.input_zero_point, accumulator)
+    # Along rows, int16 pairs (_row_sum_in_pairs) beat float32: when no weight is -128, and
+    # while the int32 sums cannot wrap.
+    in_pairs = (np.abs(columns.astype(np.int64)).max(initial=0) <= PAIRED_WEIGHT_MAX
+                and _conv.raw_accumulator_bound(columns).max(initial=0) <= fixedpoint.INT32_MAX)
+    pairs_pad = _conv.Padder(e.input_zero_point, np.int16)
+    pairs_taps = _row_tiler(taps.astype(np.int16))
 
     def depthwise_conv_2d(x, *_):
         place = _conv.placement(win, x.shape[1], x.shape[2])
+        if in_pairs and _along_rows(taps, win, place):
+            xp = pairs_pad(x, place)
+            return requantize(_row_sum_in_pairs(xp, pairs_taps(place.out_w), win, place))
         xp = pad(x, place)
         return requantize(_window_sum(xp, exact_taps, win, place, row_taps, any_order=True))
     return depthwise_conv_2d
