@@ -24,20 +24,16 @@ import importlib
 import os
 import re
 import sys
-import zipfile
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
 
+from litequant import arrayfiles
 from litequant.errors import DatasetError
 
 API_SOURCE = "<dataset>"
-# What numpy and zipfile raise on a damaged .npy/.npz: a bad header, a bad CRC, a broken
-# deflate stream, a file cut short.
-_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 _FUNCTION_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
@@ -187,7 +183,7 @@ def _path_opener(path, inputs):
         if path.endswith(".npz"):
             return _npz_opener(path, inputs)
         if path.endswith(".npy"):
-            array = _single_input_array(_load_npy(path, mmap=True), inputs, path)
+            array = _single_input_array(arrayfiles.load_npy(path, mmap=True), inputs, path)
             return _rows_opener({"array": array}, inputs, path)
         raise DatasetError("expected a .npz or .npy file, a directory or module:function",
                            source=path)
@@ -195,30 +191,6 @@ def _path_opener(path, inputs):
         function = _import_function(path)
         return (lambda: _call(function, path)), None, _sample_label
     raise DatasetError("no such file or directory", source=path)
-
-
-def _load_npy(path, mmap=False):
-    try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except _READ_ERRORS as e:
-        raise DatasetError(f"cannot read: {e}", source=path) from None
-
-
-def read_arrays(path):
-    """Every array of a .npz file by key, or a .npy file's array keyed by the file's name,
-    loaded whole and with the same checks as a dataset (no pickled objects)."""
-    if path.endswith(".npz") or _starts_like_a_zip(path):
-        with _open_zip(path) as archive:
-            return {key: _read_member(archive, key, path) for key in _npz_keys(archive)}
-    return {os.path.basename(path): _load_npy(path)}
-
-
-def _starts_like_a_zip(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"PK\x03\x04"
-    except OSError as e:
-        raise DatasetError(f"cannot read: {e.strerror}", source=path) from None
 
 
 def _directory_opener(path, inputs):
@@ -229,11 +201,7 @@ def _directory_opener(path, inputs):
     def samples():
         for file in files:
             full = os.path.join(path, file)
-            if file.endswith(".npy"):
-                yield _load_npy(full)
-            else:
-                with _open_zip(full) as archive:
-                    yield {key: _read_member(archive, key, full) for key in _npz_keys(archive)}
+            yield arrayfiles.load_npy(full) if file.endswith(".npy") else arrayfiles.read_arrays(full)
     return samples, len(files), lambda index: files[index]
 
 
@@ -285,75 +253,21 @@ def _require_same_length(lengths, source):
 
 
 def _npz_opener(path, inputs):
-    with _open_zip(path) as archive:
-        keys = _npz_keys(archive)
-        headers = {key: _member_header(archive, key, path) for key in keys}
+    with arrayfiles.open_zip(path) as archive:
+        keys = arrayfiles.npz_keys(archive)
+        headers = {key: arrayfiles.member_header(archive, key, path) for key in keys}
     names = _match_keys(keys, inputs, path)
     lengths = {key: shape[0] if shape else None for key, (shape, _, _) in headers.items()}
     _require_same_length({k: lengths[k] for k in names}, path)
     count = lengths[names[0]]
 
     def samples():
-        with _open_zip(path) as archive:
-            streams = {key: _member_rows(archive, key, headers[key], path) for key in names}
+        with arrayfiles.open_zip(path) as archive:
+            streams = {key: arrayfiles.member_rows(archive, key, headers[key], path)
+                       for key in names}
             for _ in range(count):
                 yield {spec.name: next(streams[key]) for spec, key in zip(inputs, names)}
     return samples, count, _sample_label
-
-
-def _open_zip(path):
-    try:
-        return zipfile.ZipFile(path)
-    except _READ_ERRORS as e:
-        raise DatasetError(f"cannot read: {e}", source=path) from None
-
-
-def _npz_keys(archive):
-    return [n[:-4] for n in archive.namelist() if n.endswith(".npy")]
-
-
-def _member_header(archive, key, path):
-    """(shape, fortran_order, dtype) of one .npz member, read without loading its data."""
-    try:
-        with archive.open(key + ".npy") as f:
-            return _npy_header(f)
-    except _READ_ERRORS as e:
-        raise DatasetError(f"array {key!r}: cannot read: {e}", source=path) from None
-
-
-def _npy_header(f):
-    version = np.lib.format.read_magic(f)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(f)
-    return np.lib.format.read_array_header_2_0(f)
-
-
-def _member_rows(archive, key, header, path):
-    """Yield one row (axis-0 slice) of an .npz member at a time."""
-    shape, fortran_order, dtype = header
-    if fortran_order or dtype.hasobject:
-        yield from _read_member(archive, key, path)     # rows are not contiguous: load it
-        return
-    row_shape = shape[1:]
-    row_bytes = int(np.prod(row_shape, dtype=np.int64)) * dtype.itemsize
-    try:
-        with archive.open(key + ".npy") as f:
-            _npy_header(f)
-            for _ in range(shape[0]):
-                data = f.read(row_bytes)
-                if len(data) != row_bytes:
-                    raise DatasetError(f"array {key!r} is truncated", source=path)
-                yield np.frombuffer(data, dtype).reshape(row_shape)
-    except _READ_ERRORS as e:
-        raise DatasetError(f"array {key!r}: cannot read: {e}", source=path) from None
-
-
-def _read_member(archive, key, path):
-    try:
-        with archive.open(key + ".npy") as f:
-            return np.lib.format.read_array(f, allow_pickle=False)
-    except _READ_ERRORS as e:
-        raise DatasetError(f"array {key!r}: cannot read: {e}", source=path) from None
 
 
 # matching names ------------------------------------------------------------------------------
@@ -407,21 +321,13 @@ def _checked_array(spec, value):
         if array.dtype.kind != "f":
             raise DatasetError(f"{spec.label}: dtype {array.dtype}, expected a float dtype "
                                f"(the input is {spec.dtype})")
-        require_finite(spec.label, array)
+        arrayfiles.require_finite(spec.label, array)
         return array.astype(spec.dtype, copy=False)
     if spec.dtype == "bool":
         if array.dtype != np.bool_:
             raise DatasetError(f"{spec.label}: dtype {array.dtype}, expected bool")
         return array
     return _checked_integers(spec, array)
-
-
-def require_finite(label, array, source=None):
-    """Refuse NaN and infinities in float input data: a model's ranges and outputs would carry
-    them, and they have no place on an integer grid."""
-    if not np.isfinite(array).all():
-        bad = "NaN" if np.isnan(array).any() else "an infinity"
-        raise DatasetError(f"{label}: contains {bad}", source=source)
 
 
 def _checked_integers(spec, array):

@@ -10,8 +10,7 @@ import io
 
 import numpy as np
 
-from litequant import fixedpoint
-from litequant.conversion import dataset
+from litequant import arrayfiles, fixedpoint
 from litequant.errors import DatasetError
 from litequant.format.writer import write_atomically
 
@@ -21,7 +20,7 @@ _QUANTIZED = ("int8", "uint8", "int16")     # the types QUANTIZE writes from flo
 def read_inputs(path, interpreter):
     """The arrays for the interpreter's inputs, in input order."""
     details = interpreter.get_input_details()
-    arrays = dataset.read_arrays(path)
+    arrays = arrayfiles.read_arrays(path)
     if len(arrays) == 1 and len(details) == 1:
         return [_fit(path, details[0], next(iter(arrays.values())))]
     found = []
@@ -43,7 +42,7 @@ def _fit(path, detail, array):
         raise DatasetError(f"input {name!r}: array of shape {list(array.shape)} has no rows",
                            source=path)
     if array.dtype.kind == "f":
-        dataset.require_finite(f"input {name!r}", array, source=path)
+        arrayfiles.require_finite(f"input {name!r}", array, source=path)
     if array.dtype == dtype:
         return array
     if dtype.name in _QUANTIZED and array.dtype.kind == "f":
