@@ -41,7 +41,7 @@ def run(model):
     _split_interface(graph)
     ranges = _ranges(model, graph)
     groups = _Groups(ranges)
-    requantize = _constrain(quantized_ops(model, graph), groups)
+    requantize = _constrain(quantized_ops(graph), groups)
     params = {t: groups.params(t) for t in ranges}
     for t, (scale, zero_point) in params.items():
         _set_int8(model, graph.tensors[t], scale, zero_point)
@@ -84,7 +84,7 @@ def _op(opcode, source, target):
 
 
 # which tensors, over which ranges ------------------------------------------------------------
-def quantized_ops(model, graph):
+def quantized_ops(graph):
     """(index, op, rule) of every float op the spec covers, in graph order."""
     table = rules.rules()
     return [(i, op, table[op.opcode]) for i, op in enumerate(graph.operators)
@@ -94,7 +94,7 @@ def quantized_ops(model, graph):
 def _ranges(model, graph):
     """Tensor index -> (lo, hi) for every float tensor in an activation position."""
     ranges = {}
-    for index, op, rule in quantized_ops(model, graph):
+    for index, op, rule in quantized_ops(graph):
         for position, t in enumerate(op.inputs):
             if t >= 0 and rule.input_role(position) == "activation":
                 ranges.setdefault(t, _range_of(model, graph, t, index, op))

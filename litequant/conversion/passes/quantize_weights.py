@@ -55,7 +55,7 @@ def run(model):
 
 
 def _weighted_ops(model, graph):
-    return [(i, op, rule) for i, op, rule in quantized_ops(model, graph) if "weight" in rule.inputs]
+    return [(i, op, rule) for i, op, rule in quantized_ops(graph) if "weight" in rule.inputs]
 
 
 def _reader_counts(graph):
