@@ -559,18 +559,14 @@ def requantizer(multiplier, shift, bias, output_zero_point, act_min, act_max, ac
     skipped then. The division runs in float64 where that is exact (_float64_division), else
     in int64 (_int64_division); beyond those bounds the returned function is plain `requantize`.
     """
-    single = _single_division(multiplier, shift, bias, output_zero_point, acc_bound)
+    single = _single_division(multiplier, shift, bias, output_zero_point, act_min, act_max,
+                              acc_bound)
     if single is None:
         return lambda acc: requantize(acc, bias, multiplier, shift, output_zero_point,
                                       act_min, act_max)
-    scaled_multiplier, right, bias, reach = single
-    has_ties = bool(np.any(right > 0)) and int(act_min) < int(output_zero_point)
-    exact = _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min,
-                              act_max, acc_bound, has_ties)
+    exact = _float64_division(single)
     if exact is None:
-        division = _int64_division(scaled_multiplier, right, bias, output_zero_point, act_min,
-                                   act_max, reach, has_ties)
-        return _by_blocks(*division, channels=scaled_multiplier.size)
+        return _by_blocks(*_int64_division(single), channels=multiplier.size)
     scale, constants, finish = exact
 
     def floor_division(acc, out, per_channel):
@@ -592,13 +588,9 @@ def scaled_requantizer(multiplier, shift, bias, output_zero_point, act_min, act_
     2^-S below 2^53 · 2^-S in magnitude (the bound _float64_division checks), so no addition
     in any order rounds.
     """
-    single = _single_division(multiplier, shift, bias, output_zero_point, acc_bound)
-    if single is None:
-        return None
-    scaled_multiplier, right, bias, _ = single
-    has_ties = bool(np.any(right > 0)) and int(act_min) < int(output_zero_point)
-    exact = _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min,
-                              act_max, acc_bound, has_ties)
+    single = _single_division(multiplier, shift, bias, output_zero_point, act_min, act_max,
+                              acc_bound)
+    exact = None if single is None else _float64_division(single)
     if exact is None:
         return None
     scale, constants, finish = exact
@@ -606,9 +598,21 @@ def scaled_requantizer(multiplier, shift, bias, output_zero_point, act_min, act_
                              constants, channels=scale.size)
 
 
-def _single_division(multiplier, shift, bias, output_zero_point, acc_bound):
-    """(M · 2^left, r, bias, reach) per channel when requantizer's single division holds for
-    |acc| <= acc_bound, else None; reach = (acc_bound + |bias|) · 2^left."""
+class _SingleDivision(NamedTuple):
+    """What requantizer's single division needs, per channel where an array."""
+    scaled_multiplier: np.ndarray   # M · 2^left
+    right: np.ndarray               # r
+    bias: np.ndarray
+    reach: np.ndarray               # (acc_bound + |bias|) · 2^left
+    acc_bound: object
+    output_zero_point: int
+    act_min: int
+    act_max: int
+    has_ties: bool                  # the [h < 0] term can change a result (see requantizer)
+
+
+def _single_division(multiplier, shift, bias, output_zero_point, act_min, act_max, acc_bound):
+    """requantizer's constants when its single division holds for |acc| <= acc_bound, else None."""
     multiplier, shift = _i64(multiplier), _i64(shift)
     bias = np.zeros_like(multiplier) if bias is None else _i64(bias)
     left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
@@ -616,11 +620,12 @@ def _single_division(multiplier, shift, bias, output_zero_point, acc_bound):
     if (np.any(reach > INT32_MAX) or np.any(left > 31) or np.any(right > 23)
             or abs(int(output_zero_point)) > 128):
         return None
-    return multiplier << left, right, bias, reach
+    has_ties = bool(np.any(right > 0)) and int(act_min) < int(output_zero_point)
+    return _SingleDivision(multiplier << left, right, bias, reach, acc_bound,
+                           int(output_zero_point), int(act_min), int(act_max), has_ties)
 
 
-def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min, act_max,
-                      acc_bound, has_ties):
+def _float64_division(single):
     """requantizer's division in float64: (scale, constants, finish) with
     finish(acc · scale, out, *constants) writing the int8 results into out (overwriting its
     first argument), or None where some value might round.
@@ -635,6 +640,8 @@ def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min
     commutes with floor (integer bounds), and the cast of a value >= 0 to uint8 is its floor.
     Adding act_min in int8 wraps the byte back into [act_min, act_max].
     """
+    (scaled_multiplier, right, bias, reach, acc_bound, output_zero_point, act_min, act_max,
+     has_ties) = single
     total_shift = 31 + right
     low = int(act_min) - int(output_zero_point)
     tie = np.where(right > 0, 1 << 31, 0)
@@ -662,10 +669,11 @@ def _float64_division(scaled_multiplier, right, bias, output_zero_point, act_min
     return scaled_multiplier * unit, constants, finish
 
 
-def _int64_division(scaled_multiplier, right, bias, output_zero_point, act_min, act_max, reach,
-                    has_ties):
+def _int64_division(single):
     """requantizer's division in int64: every term stays below 2^63 (|p| < 2^62,
     |Z_out| · 2^(31+r) <= 2^61); Z_out enters as Z_out · 2^(31+r)."""
+    (scaled_multiplier, right, bias, reach, acc_bound, output_zero_point, act_min, act_max,
+     has_ties) = single
     # One shift for all channels when the bound leaves room: numerator and divisor of channel c
     # both scaled by 2^(r_max - r_c), which leaves the floor unchanged.
     widen = right.max() - right
